@@ -1,0 +1,78 @@
+# Two commands for a newcomer: `make demo` and `make test`. Everything else is what they depend on.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+PYTHON310 = $(shell scripts/find-python310)
+UV := .tools/bin/uv
+UV_VERSION := 0.13.8
+SPACY_PIPELINE := build/spacy/en_throughcare
+MODEL := models/throughcare.tar.gz
+NLU_SOURCES := $(shell find data -name '*.yml') domain.yml config.yml
+KNOWLEDGE := $(shell find knowledge -name '*.yml')
+export SQLALCHEMY_SILENCE_UBER_WARNING := 1
+export TF_CPP_MIN_LOG_LEVEL := 3
+export PYTHONWARNINGS := ignore
+
+.PHONY: help setup demo test serve lint lock db model validate clean
+
+help:
+	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
+	@echo "make test    set everything up and run the whole test suite"
+	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005)"
+	@echo "make lint    ruff;  make lock  recompile the lock files"
+
+$(UV):
+	@test -n "$(PYTHON310)"
+	$(PYTHON310) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+# An environment is rebuilt only when its lock file changes; the stamp records the last sync.
+.venv/.synced: requirements/app.lock pyproject.toml | $(UV)
+	@test -x .venv/bin/python || $(UV) venv --quiet --python $(PYTHON310) .venv
+	VIRTUAL_ENV=.venv $(UV) pip sync --quiet requirements/app.lock
+	VIRTUAL_ENV=.venv $(UV) pip install --quiet --no-deps -e .
+	@touch $@
+
+.venv-rasa/.synced: requirements/rasa.lock | $(UV)
+	@test -x .venv-rasa/bin/python || $(UV) venv --quiet --python $(PYTHON310) .venv-rasa
+	VIRTUAL_ENV=.venv-rasa $(UV) pip sync --quiet requirements/rasa.lock
+	@touch $@
+
+setup: .venv/.synced .venv-rasa/.synced
+
+validate: .venv/.synced
+	.venv/bin/throughcare knowledge validate
+
+# The spaCy pipeline Rasa loads: blank English plus an entity ruler generated from knowledge/.
+$(SPACY_PIPELINE)/meta.json: $(KNOWLEDGE) scripts/build_spacy_pipeline.py .venv/.synced .venv-rasa/.synced
+	.venv/bin/throughcare nlu-patterns build/ruler_patterns.jsonl
+	.venv-rasa/bin/python scripts/build_spacy_pipeline.py build/ruler_patterns.jsonl $(SPACY_PIPELINE)
+
+# Trained only when the training data, domain, config or spaCy pipeline changed.
+$(MODEL): $(NLU_SOURCES) $(SPACY_PIPELINE)/meta.json
+	.venv-rasa/bin/rasa train --quiet --fixed-model-name throughcare --out models
+
+model: $(MODEL)
+
+db: .venv/.synced
+	@source scripts/env.sh && .venv/bin/throughcare db upgrade && .venv/bin/throughcare demo-data
+
+demo: setup db model
+	@scripts/demo
+
+serve: setup db model
+	@scripts/serve
+
+test: setup model
+	.venv/bin/ruff check .
+	.venv/bin/pytest
+
+lint: .venv/.synced
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+
+lock: | $(UV)
+	$(UV) pip compile --quiet --python-version 3.10 --generate-hashes --all-extras pyproject.toml -o requirements/app.lock
+	$(UV) pip compile --quiet --python-version 3.10 --generate-hashes requirements/rasa.in -o requirements/rasa.lock
+
+clean:
+	rm -rf build models .tools .venv .venv-rasa var

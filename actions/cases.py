@@ -1,0 +1,106 @@
+"""What's next for a client, my caseload, and when one step is due."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from throughcare import answers, store
+from throughcare.engine import NextStep, next_steps
+
+from actions.common import (
+    Answer,
+    ThroughcareAction,
+    database,
+    knowledge,
+    off_loop,
+    require_prison_number,
+    require_staff,
+    today,
+)
+from actions.parsing import Message
+
+# Which steps a question about an event is asking after.
+EVENT_STEPS = {
+    "initial_assessment": ("initial_assessment", "illicit_use_visit"),
+    "triage": ("triage",),
+    "review": ("care_plan_review",),
+    "joint_review": ("joint_review",),
+    "release_date": ("release_preparation", "release:"),
+    "transfer": ("transfer:",),
+}
+EVENT_DONE_FIELDS = {
+    "initial_assessment": ("initial_assessment_date", "The initial assessment was done on"),
+    "triage": ("triage_date", "The triage assessment was done on"),
+    "joint_review": ("joint_review_date", "The 13-week joint review was held on"),
+}
+
+
+def _cited(steps: list[NextStep]) -> str | None:
+    return "; ".join(dict.fromkeys(str(s.source) for s in steps)) or None
+
+
+class ActionNextSteps(ThroughcareAction):
+    def name(self) -> str:
+        return "action_next_steps"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        await require_staff(tracker)
+        number = require_prison_number(message)
+        facts = await off_loop(store.episode_facts, database(), number)
+        day = today()
+        steps = next_steps(facts, knowledge(), day)
+        return Answer(answers.next_steps_answer(facts, steps, day), cited=_cited(steps))
+
+
+class ActionCaseload(ThroughcareAction):
+    def name(self) -> str:
+        return "action_caseload"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        staff = await require_staff(tracker)
+        episodes = await off_loop(store.caseload, database(), staff.id)
+        if not episodes:
+            return Answer("You have no open clients as key worker.")
+        day = today()
+        rows = [(facts, next_steps(facts, knowledge(), day)) for facts in episodes]
+        overdue = [(f, s) for f, s in rows if any(step.overdue for step in s)]
+        lines = [f"Your caseload: {len(rows)} open clients, {len(overdue)} with something overdue."]
+        for facts, steps in sorted(
+            rows, key=lambda r: (not any(s.overdue for s in r[1]), r[1][0].due if r[1] and r[1][0].due else day)
+        ):
+            first = steps[0] if steps else None
+            summary = answers.describe_step(first, day).split(". Rule:")[0] if first else "nothing due"
+            lines.append(f"• {answers.client_label(facts)}: {summary}")
+        lines.append('Ask "what\'s next for <prison number>" for the full list with sources.')
+        return Answer("\n".join(lines[:16]))
+
+
+class ActionDueDate(ThroughcareAction):
+    def name(self) -> str:
+        return "action_due_date"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        await require_staff(tracker)
+        number = require_prison_number(message)
+        event = message.entity("event")
+        facts = await off_loop(store.episode_facts, database(), number)
+        day = today()
+        steps = next_steps(facts, knowledge(), day)
+        if event not in EVENT_STEPS:
+            return Answer(answers.next_steps_answer(facts, steps, day), cited=_cited(steps))
+        wanted = [s for s in steps if s.key.startswith(EVENT_STEPS[event])]
+        if wanted:
+            lines = [f"{answers.client_label(facts)}:"] + [answers.describe_step(s, day) for s in wanted[:6]]
+            return Answer("\n".join(lines), cited=_cited(wanted))
+        if event in EVENT_DONE_FIELDS:
+            field, said = EVENT_DONE_FIELDS[event]
+            done_on = getattr(facts, field)
+            if done_on:
+                return Answer(
+                    f"{answers.client_label(facts)}: {said} {answers.day(done_on)}; nothing more is due for it."
+                )
+        return Answer(
+            f"{answers.client_label(facts)}: nothing of that kind is due. "
+            + answers.next_steps_answer(facts, steps, day).split(". ", 1)[-1],
+            cited=_cited(steps),
+        )

@@ -1,0 +1,166 @@
+"""What every Throughcare action shares: who is asking, the database off the event loop, the query log."""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import functools
+import logging
+from abc import ABC, abstractmethod
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from typing import Any, TypeVar
+
+from rasa_sdk import Action, Tracker
+from rasa_sdk.events import SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from sqlalchemy.exc import SQLAlchemyError
+
+from throughcare import identity, prison_numbers, store
+from throughcare.db import Database, default_engine
+from throughcare.knowledge import Knowledge, default_knowledge
+
+from actions.parsing import Message, read_message
+
+logger = logging.getLogger(__name__)
+T = TypeVar("T")
+
+DATABASE_DOWN = (
+    "I can't reach the case records just now, so nothing was read or changed. Please try again in a minute. "
+    "Questions about the protocol still work."
+)
+NOT_SIGNED_IN = (
+    "I can only show or change case records for approved, signed-in staff. "
+    "I can still answer questions about the protocol."
+)
+TOO_LONG = "That message is very long. Please ask one thing at a time, in a sentence or two."
+NO_WORDS = 'I work with words. Try "what\'s next for A1234BC?" or "help".'
+MAX_MESSAGE_LENGTH = 1500
+
+
+@dataclass
+class Answer:
+    text: str
+    buttons: list[dict] = field(default_factory=list)
+    cited: str | None = None
+    fell_back: bool = False
+    events: list[dict[str, Any]] = field(default_factory=list)
+
+
+@functools.cache
+def database() -> Database:
+    return Database(default_engine())
+
+
+def knowledge() -> Knowledge:
+    return default_knowledge()
+
+
+def today() -> dt.date:
+    return dt.date.today()
+
+
+async def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Run blocking database work in a worker thread, so one slow query never stalls other conversations."""
+    return await asyncio.to_thread(function, *args, **kwargs)
+
+
+def signed_staff_id(tracker: Tracker) -> int | None:
+    metadata = tracker.latest_message.get("metadata") or {}
+    return identity.verify(metadata.get(identity.METADATA_KEY), identity.secret_from_env())
+
+
+async def signed_in_staff(tracker: Tracker) -> store.StaffIdentity | None:
+    """The staff member behind a valid signature who is still active; None for anyone else."""
+    staff_id = signed_staff_id(tracker)
+    if staff_id is None:
+        return None
+    return await off_loop(store.staff_member, database(), staff_id)
+
+
+def button(title: str, payload: str) -> dict:
+    return {"title": title, "payload": payload}
+
+
+class Refusal(Exception):
+    """Stops an action with a kind answer and no change made."""
+
+    def __init__(self, answer: Answer) -> None:
+        super().__init__(answer.text)
+        self.answer = answer
+
+
+async def require_staff(tracker: Tracker) -> store.StaffIdentity:
+    staff = await signed_in_staff(tracker)
+    if staff is None:
+        raise Refusal(Answer(NOT_SIGNED_IN))
+    return staff
+
+
+def require_prison_number(message: Message) -> str:
+    if message.malformed_prison_number:
+        raise Refusal(
+            Answer(f"'{message.malformed_prison_number}' isn't a prison number: {prison_numbers.FORMAT_HELP}.")
+        )
+    if message.prison_number is None:
+        raise Refusal(Answer("Which client? Tell me their prison number, like A1234BC."))
+    return message.prison_number
+
+
+def unknown_client_answer(prison_number: str, error: store.UnknownClient) -> Answer:
+    return Answer(
+        f"{error} Check the number, or record a new referral for {prison_number}.",
+        buttons=[
+            button(f"Record a referral for {prison_number}", f'/record_referral{{"prison_number":"{prison_number}"}}')
+        ],
+    )
+
+
+class ThroughcareAction(Action, ABC):
+    """Answers one kind of request, turns a database fault into a kind reply, and logs the query."""
+
+    @abstractmethod
+    async def answer(self, message: Message, tracker: Tracker) -> Answer: ...
+
+    async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
+        message = read_message(tracker)
+        if len(message.text) > MAX_MESSAGE_LENGTH:
+            answer = Answer(TOO_LONG, fell_back=True)
+        elif message.text and not any(ch.isalnum() for ch in message.text):
+            answer = Answer(NO_WORDS, fell_back=True)
+        else:
+            try:
+                answer = await self.answer(message, tracker)
+                if message.prison_number_is_new:
+                    answer.events.append(SlotSet("prison_number", message.prison_number))
+            except Refusal as refusal:
+                answer = refusal.answer
+            except store.UnknownClient as err:
+                answer = unknown_client_answer(message.prison_number or "", err)
+            except store.CaseError as err:
+                answer = Answer(str(err))
+            except SQLAlchemyError:
+                logger.exception("database error in %s", self.name())
+                answer = Answer(DATABASE_DOWN)
+        dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None)
+        await self._log(tracker, message, answer)
+        return answer.events
+
+    async def _log(self, tracker: Tracker, message: Message, answer: Answer) -> None:
+        try:
+            await off_loop(
+                store.log_query,
+                database(),
+                staff_id=signed_staff_id(tracker),
+                conversation_id=tracker.sender_id,
+                text=message.text,
+                intent=message.intent,
+                confidence=message.confidence,
+                entities=message.entities,
+                action=self.name(),
+                cited=answer.cited,
+                fell_back=answer.fell_back,
+            )
+        except SQLAlchemyError:
+            # The answer has been given; a log that cannot be written must not turn it into an error.
+            logger.warning("could not log the guidance query for %s", tracker.sender_id)

@@ -1,0 +1,118 @@
+"""Greeting, help, goodbye, out-of-scope, and what to do when the assistant is not sure what was meant."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from actions.common import Answer, ThroughcareAction, button
+from actions.parsing import Message
+
+HELP = (
+    "I can help with:\n"
+    "• what's next for a client: \"what's next for A1234BC?\"\n"
+    '• your caseload and what\'s overdue: "my caseload"\n'
+    '• recording progress: "IA done for A1234BC yesterday", "release date 14/01/2027"\n'
+    '• checklists step by step: "start the transfer checklist for A1234BC" (transfer, release, positive exit, '
+    "withdrawal, safeguarding, incident, accident, complaint)\n"
+    '• the protocol and the glossary: "how often are high risk clients reviewed?", "what does TTG mean?"\n'
+    '• a safeguarding concern: "I have a safeguarding concern"\n'
+    "Clients are named by prison number only. Clinical answers are information for the clinical team."
+)
+# How the clarification buttons describe each intent.
+INTENT_WORDS = {
+    "ask_next_steps": "What's next for a client",
+    "ask_caseload": "My caseload and what's overdue",
+    "ask_due_date": "When a step is due",
+    "start_checklist": "Start or resume a checklist",
+    "step_done": "Mark this step done",
+    "step_skip": "Skip this step (with a reason)",
+    "step_back": "Go back a step",
+    "step_why": "Why this step matters",
+    "checklist_stop": "Stop the checklist for now",
+    "record_event": "Record an assessment, review or date",
+    "record_referral": "Record a new referral",
+    "ask_protocol": "A question about the protocol",
+    "define_term": "What a term means",
+    "raise_safeguarding": "Raise a safeguarding concern",
+    "help": "What I can do",
+    "greet": "Just saying hello",
+    "goodbye": "Finish for now",
+}
+
+
+class ActionGreet(ThroughcareAction):
+    def name(self) -> str:
+        return "action_greet"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        return Answer(
+            "Hello. Ask me what's next for a client, about your caseload, or about the protocol. "
+            'Say "help" to see everything I can do.'
+        )
+
+
+class ActionHelp(ThroughcareAction):
+    def name(self) -> str:
+        return "action_help"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        return Answer(HELP)
+
+
+class ActionGoodbye(ThroughcareAction):
+    def name(self) -> str:
+        return "action_goodbye"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        return Answer("Bye for now. Anything you recorded is saved.")
+
+
+class ActionAcknowledge(ThroughcareAction):
+    def name(self) -> str:
+        return "action_acknowledge"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        return Answer('OK. What would you like to do next? Say "help" if you\'re not sure.')
+
+
+class ActionOutOfScope(ThroughcareAction):
+    def name(self) -> str:
+        return "action_out_of_scope"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        return Answer(
+            "That's outside what I can help with: I know the service's protocol and the caseload. "
+            'Say "help" to see what I can do.',
+            fell_back=True,
+        )
+
+
+def _previous_user_intent(tracker: Tracker) -> str | None:
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    return ((users[-2].get("parse_data") or {}).get("intent") or {}).get("name") if len(users) > 1 else None
+
+
+class ActionClarify(ThroughcareAction):
+    """Low NLU confidence: offer the two likeliest meanings; a second miss in a row offers help instead."""
+
+    def name(self) -> str:
+        return "action_clarify"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        if _previous_user_intent(tracker) == "nlu_fallback":
+            return Answer(f"Sorry, I still didn't follow. {HELP}", fell_back=True)
+        ranking = tracker.latest_message.get("intent_ranking") or []
+        likely = [r["name"] for r in ranking if r.get("name") in INTENT_WORDS][:2]
+        entities = {
+            e["entity"]: e["value"]
+            for e in message.entities
+            if e.get("entity") in ("prison_number", "checklist", "term")
+        }
+        if message.prison_number:
+            entities["prison_number"] = message.prison_number
+        payload_entities = "" if not entities else "{" + ",".join(f'"{k}":"{v}"' for k, v in entities.items()) + "}"
+        return Answer(
+            "Sorry, I'm not sure what you meant. Did you mean one of these?",
+            buttons=[button(INTENT_WORDS[name], f"/{name}{payload_entities}") for name in likely],
+            fell_back=True,
+        )

@@ -1,0 +1,76 @@
+"""Recording what happened: assessments, reviews, release and transfer dates, new referrals."""
+
+from __future__ import annotations
+
+from rasa_sdk import Tracker
+
+from throughcare import answers, store
+from throughcare.engine import next_steps
+from throughcare.models import ReferralRoute
+
+from actions.common import (
+    Answer,
+    ThroughcareAction,
+    database,
+    knowledge,
+    off_loop,
+    require_prison_number,
+    require_staff,
+    today,
+)
+from actions.parsing import DateNotUnderstood, Message, message_date
+
+ASK_EVENT = (
+    'What would you like to record? For example: "IA done for A1234BC today", "triage held yesterday", '
+    '"review done 3/12", "release date 14/01/2027" or "transfer planned for next tuesday".'
+)
+
+
+class ActionRecordEvent(ThroughcareAction):
+    def name(self) -> str:
+        return "action_record_event"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        staff = await require_staff(tracker)
+        number = require_prison_number(message)
+        event_name = message.entity("event")
+        if event_name not in store.EVENTS:
+            return Answer(ASK_EVENT)
+        event = store.EVENTS[event_name]
+        day = today()
+        try:
+            found = message_date(message, day, "future" if event.may_be_future else "past")
+        except DateNotUnderstood as err:
+            return Answer(
+                f"I couldn't read '{err}' as a date, so nothing was recorded. Try 3/12/2026 or \"yesterday\"."
+            )
+        if found is None and event.may_be_future:
+            return Answer(
+                f'What is the date of the {event.label} for {number}? For example "{event.label} 14/01/2027".'
+            )
+        when = found[1] if found else day
+        facts = await off_loop(store.record_event, database(), number, event_name, when, staff.id, day)
+        steps = next_steps(facts, knowledge(), day)
+        reply = f"Recorded the {event.label} for {answers.client_label(facts)}: {answers.day(when)}."
+        if found is None:
+            reply += " (No date was given, so I used today.)"
+        if steps:
+            reply += f"\nNext: {answers.describe_step(steps[0], day)}"
+        return Answer(reply, cited=str(steps[0].source) if steps else None)
+
+
+class ActionRecordReferral(ThroughcareAction):
+    def name(self) -> str:
+        return "action_record_referral"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        staff = await require_staff(tracker)
+        number = require_prison_number(message)
+        day = today()
+        facts = await off_loop(store.record_referral, database(), number, ReferralRoute.staff_referral, day, staff.id)
+        steps = next_steps(facts, knowledge(), day)
+        return Answer(
+            f"Recorded a new referral for {number} today. Add them to the SystmOne waiting list too.\n"
+            f"Next: {answers.describe_step(steps[0], day)}",
+            cited=str(steps[0].source),
+        )

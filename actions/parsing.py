@@ -1,0 +1,88 @@
+"""Reading a user's message: intent, entities, prison number (said now or earlier), dates."""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from dataclasses import dataclass
+
+from rasa_sdk import Tracker
+
+from throughcare import prison_numbers
+from throughcare.dates import DateNotUnderstood, Prefer, find_date_text, parse_date
+
+SKIP_WORDS = re.compile(
+    r"^\s*(please\s+)?(skip(ped|ping)?(\s+(it|this|that|step|this step|that one))?|n/?a|not applicable|pass)\b[\s,.:;!-]*"
+    r"(because|as|cos|coz|cause|reason:?)?\s*",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Message:
+    text: str
+    intent: str | None
+    confidence: float | None
+    entities: list[dict]
+    prison_number: str | None
+    prison_number_is_new: bool
+    malformed_prison_number: str | None
+
+    def entity(self, name: str) -> str | None:
+        return next((str(e["value"]) for e in self.entities if e.get("entity") == name), None)
+
+    def entity_text(self, name: str) -> str | None:
+        """The words the user typed for an entity (before synonyms were applied)."""
+        for e in self.entities:
+            if e.get("entity") == name:
+                if "start" in e and "end" in e:
+                    return self.text[e["start"] : e["end"]]
+                return str(e["value"])
+        return None
+
+
+def read_message(tracker: Tracker) -> Message:
+    latest = tracker.latest_message or {}
+    text = (latest.get("text") or "").strip()
+    intent = latest.get("intent") or {}
+    entities = latest.get("entities") or []
+    said_now = next(
+        (prison_numbers.normalise(str(e["value"])) for e in entities if e.get("entity") == "prison_number"), None
+    ) or prison_numbers.find_in(text)
+    earlier = tracker.get_slot("prison_number")
+    return Message(
+        text=text,
+        intent=intent.get("name"),
+        confidence=intent.get("confidence"),
+        entities=entities,
+        prison_number=said_now or (prison_numbers.normalise(earlier) if earlier else None),
+        prison_number_is_new=said_now is not None,
+        malformed_prison_number=None if said_now else prison_numbers.find_malformed(text),
+    )
+
+
+def question_text(message: Message, tracker: Tracker) -> str:
+    """The words of the question: a button press ("/ask_protocol") stands for the message before it."""
+    if not message.text.startswith("/"):
+        return message.text
+    typed = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
+    return next((t for t in reversed(typed) if t and not t.startswith("/")), "")
+
+
+def message_date(message: Message, today: dt.date, prefer: Prefer) -> tuple[str, dt.date] | None:
+    """The date the message names, as (words used, date); None when it names none.
+
+    Raises DateNotUnderstood for a date that cannot exist, such as 31/02.
+    """
+    words = message.entity_text("date") or find_date_text(message.text)
+    if words is None:
+        return None
+    return words, parse_date(words, today, prefer)
+
+
+def skip_reason(text: str) -> str:
+    """The reason given with "skip ...", without the word skip itself."""
+    return SKIP_WORDS.sub("", text, count=1).strip(" -,.:;")
+
+
+__all__ = ["DateNotUnderstood", "Message", "message_date", "question_text", "read_message", "skip_reason"]

@@ -1,0 +1,84 @@
+"""Questions about the protocol and the glossary, answered from knowledge/ with their sources."""
+
+from __future__ import annotations
+
+import re
+
+from rasa_sdk import Tracker
+
+from throughcare import answers
+from throughcare.knowledge import GlossaryTerm
+from throughcare.search import Hit, default_search
+
+from actions.common import Answer, ThroughcareAction, button, knowledge
+from actions.parsing import Message, question_text
+
+NO_ANSWER = (
+    "I couldn't find that in the protocol. Please check with your line manager or the service's policies on Calico. "
+    "I've logged the question so the team can add it."
+)
+TERM_QUESTION = re.compile(
+    r"^(?:what(?:'s|s| is| are| does)?|define|meaning of|explain|stand for)?\s*(?:an?\s+|the\s+)?"
+    r"(?P<term>.+?)\s*(?:mean|stand for|stands for|means)?\s*\??$",
+    re.IGNORECASE,
+)
+
+
+def hit_answer(hit: Hit) -> str:
+    text = f"{hit.title}\n{hit.answer}"
+    if hit.clinical:
+        text += f"\n{answers.CLINICAL_NOTE}"
+    return f"{text}\n{answers.source_line(hit.source)}"
+
+
+def term_answer(term: GlossaryTerm) -> Answer:
+    if len(term.expansions) == 1:
+        expansion = term.expansions[0]
+        text = f"{term.term}: {expansion.text}. {term.explanation}\n{answers.source_line(expansion.source)}"
+    else:
+        lines = [f"{term.term} is expanded in more than one way in the documents:"]
+        lines += [f"• {e.text} ({answers.source_line(e.source)})" for e in term.expansions]
+        text = "\n".join([*lines, term.explanation])
+    if term.notes:
+        text += f"\nNote: {term.notes}"
+    return Answer(text, cited="; ".join(str(e.source) for e in term.expansions))
+
+
+class ActionAnswerProtocol(ThroughcareAction):
+    def name(self) -> str:
+        return "action_answer_protocol"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        chosen = message.entity("knowledge_item")
+        hits = default_search().search(chosen or question_text(message, tracker))
+        if chosen:
+            hits = [h for h in hits if f"{h.kind}:{h.id}" == chosen] or hits
+        if not hits:
+            return Answer(NO_ANSWER, fell_back=True)
+        best, others = hits[0], hits[1:]
+        return Answer(
+            hit_answer(best),
+            buttons=[button(f"Or: {h.title}", f'/ask_protocol{{"knowledge_item":"{h.kind}:{h.id}"}}') for h in others],
+            cited=str(best.source),
+        )
+
+
+class ActionDefineTerm(ThroughcareAction):
+    def name(self) -> str:
+        return "action_define_term"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        asked = message.entity_text("term")
+        text = question_text(message, tracker)
+        match = TERM_QUESTION.match(text)
+        candidate = asked or (match.group("term") if match else text)
+        term = knowledge().find_term(candidate)
+        if term is None:
+            hits = [h for h in default_search().search(candidate) if h.kind == "term"]
+            if hits:
+                term = knowledge().find_term(hits[0].id)
+        if term is None:
+            return Answer(
+                f"\"{candidate}\" isn't in the glossary yet. I've logged it so the team can add it.", fell_back=True
+            )
+        return term_answer(term)

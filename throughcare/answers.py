@@ -1,0 +1,61 @@
+"""Answers in words, shared by the chat and the CLI so both say the same thing."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from throughcare.engine import EpisodeFacts, NextStep
+from throughcare.knowledge import Source
+
+CLINICAL_NOTE = "Clinical information for the clinical team: not an instruction to act on alone."
+STAGE_WORDS = {
+    "referred": "referred, awaiting initial assessment",
+    "assessed": "initial assessment done, awaiting triage",
+    "in_treatment": "in treatment",
+    "closed": "closed",
+}
+
+
+def day(date: dt.date) -> str:
+    return f"{date:%a} {date.day} {date:%b %Y}"
+
+
+def source_line(source: Source) -> str:
+    return f"Source: {source}"
+
+
+def client_label(facts: EpisodeFacts) -> str:
+    return f"{facts.prison_number} ({facts.initials})" if facts.initials else facts.prison_number
+
+
+def describe_step(step: NextStep, today: dt.date) -> str:
+    if step.due is None:
+        timing = "no fixed date"
+    elif step.overdue:
+        timing = f"OVERDUE since {day(step.due)}"
+    elif step.due == today:
+        timing = "due today"
+    else:
+        timing = f"due {day(step.due)}"
+    optional = "" if step.mandatory else " (optional)"
+    text = (
+        f"{step.what.rstrip('.')}{optional}: {timing}, by the {step.who}. Rule: {step.rule}. {source_line(step.source)}"
+    )
+    if step.clinical:
+        text += f" ({CLINICAL_NOTE})"
+    return text
+
+
+def next_steps_answer(facts: EpisodeFacts, steps: list[NextStep], today: dt.date, limit: int = 6) -> str:
+    header = f"{client_label(facts)}: {STAGE_WORDS.get(facts.stage, facts.stage)}"
+    if facts.key_worker:
+        header += f", key worker {facts.key_worker}"
+    if facts.closed:
+        return f"{header}. The episode closed on {day(facts.closure_date)} ({facts.closure_reason}); nothing is due."  # type: ignore[arg-type]
+    if not steps:
+        return f"{header}. Nothing is due right now."
+    lines = [f"{header}. Next steps:"]
+    lines += [f"{n}. {describe_step(step, today)}" for n, step in enumerate(steps[:limit], start=1)]
+    if len(steps) > limit:
+        lines.append(f"…and {len(steps) - limit} more.")
+    return "\n".join(lines)

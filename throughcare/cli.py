@@ -1,0 +1,127 @@
+"""`throughcare`: the operator's commands around the chat."""
+
+from __future__ import annotations
+
+import datetime as dt
+from pathlib import Path
+
+import typer
+from rich.console import Console
+from rich.table import Table
+
+from throughcare import answers, demo, identity, store
+from throughcare.chat import DEFAULT_URL, run_chat
+from throughcare.db import Database, database_url
+from throughcare.engine import next_steps
+from throughcare.knowledge import KnowledgeError, load_knowledge
+from throughcare.migrate import upgrade
+from throughcare.models import Role
+from throughcare.nlu_patterns import write_patterns
+
+app = typer.Typer(
+    help="Throughcare: case store, protocol knowledge and chat for DARS staff.",
+    no_args_is_help=True,
+    pretty_exceptions_show_locals=False,
+)
+db_app = typer.Typer(help="The case database.", no_args_is_help=True)
+knowledge_app = typer.Typer(help="The protocol knowledge base.", no_args_is_help=True)
+staff_app = typer.Typer(help="Staff members who may use the assistant.", no_args_is_help=True)
+app.add_typer(db_app, name="db")
+app.add_typer(knowledge_app, name="knowledge")
+app.add_typer(staff_app, name="staff")
+console = Console()
+
+
+def _database() -> Database:
+    return Database.from_url(database_url())
+
+
+def _today(value: str | None) -> dt.date:
+    return dt.date.fromisoformat(value) if value else dt.date.today()
+
+
+@db_app.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database at DATABASE_URL to the latest schema."""
+    upgrade(database_url())
+    console.print("Database is up to date.")
+
+
+@app.command("demo-data")
+def demo_data(reset: bool = typer.Option(False, help="Delete everything first and load afresh.")) -> None:
+    """Load the synthetic demo caseload (skipped when clients already exist, unless --reset)."""
+    loaded = demo.load_demo_data(_database(), dt.date.today(), reset=reset)
+    console.print(f"Loaded {loaded} demo clients." if loaded else "Demo data already present; kept as it is.")
+
+
+@knowledge_app.command("validate")
+def knowledge_validate(directory: Path = typer.Option(None, help="Knowledge folder (default: knowledge/).")) -> None:
+    """Check every knowledge file; name the file and item of any error."""
+    try:
+        knowledge = load_knowledge(directory)
+    except KnowledgeError as err:
+        console.print(f"[red]Knowledge error:[/] {err}")
+        raise typer.Exit(1) from err
+    steps = sum(len(p.steps) for p in knowledge.procedures.values())
+    console.print(
+        f"Knowledge is valid: {len(knowledge.procedures)} procedures ({steps} steps), {len(knowledge.timescales)} "
+        f"timescales, {len(knowledge.topics)} topics, {len(knowledge.glossary)} glossary terms, "
+        f"{len(knowledge.care_levels)} care levels."
+    )
+
+
+@app.command("next")
+def next_command(prison_number: str, today: str = typer.Option(None, help="Pretend today is YYYY-MM-DD.")) -> None:
+    """What's next for a client: the same answer the chat gives."""
+    day = _today(today)
+    try:
+        facts = store.episode_facts(_database(), prison_number)
+    except store.CaseError as err:
+        console.print(str(err))
+        raise typer.Exit(1) from err
+    console.print(answers.next_steps_answer(facts, next_steps(facts, load_knowledge(), day), day), highlight=False)
+
+
+@staff_app.command("add")
+def staff_add(name: str, role: Role = typer.Option(Role.practitioner), team: str = typer.Option(None)) -> None:
+    """Add a staff member (display name only; no other personal details are needed)."""
+    console.print(f"Added staff member {store.add_staff(_database(), name, role, team)}.")
+
+
+@staff_app.command("list")
+def staff_list() -> None:
+    table = Table("id", "name", "role", "team", "active")
+    for member in store.list_staff(_database()):
+        table.add_row(
+            str(member.id), member.display_name, member.role, member.team or "", "yes" if member.active else "no"
+        )
+    console.print(table)
+
+
+@app.command("token")
+def token(staff_id: int) -> None:
+    """Print a signed staff token (valid five minutes) for a REST client's message metadata."""
+    secret = identity.secret_from_env()
+    if secret is None:
+        console.print(f"Set {identity.SECRET_ENV} (16 characters or more) first.")
+        raise typer.Exit(1)
+    print(identity.sign(staff_id, secret))
+
+
+@app.command("nlu-patterns")
+def nlu_patterns(out: Path) -> None:
+    """Write the spaCy entity-ruler patterns generated from the knowledge base."""
+    console.print(f"Wrote {write_patterns(load_knowledge(), out)} patterns to {out}.")
+
+
+@app.command("chat")
+def chat(
+    url: str = typer.Option(DEFAULT_URL, help="Rasa's REST webhook."),
+    staff_id: int = typer.Option(None, help="Sign messages as this staff member (default: the demo practitioner)."),
+) -> None:
+    """Chat with the assistant in the terminal."""
+    run_chat(url, staff_id or demo.demo_practitioner_id(_database()), identity.secret_from_env())
+
+
+if __name__ == "__main__":
+    app()

@@ -1,0 +1,329 @@
+"""The protocol as validated data: pydantic models for the YAML files in `knowledge/`.
+
+Every item carries a `source` (document and section) so each answer can show where it comes from.
+"""
+
+from __future__ import annotations
+
+import functools
+import os
+from pathlib import Path
+from typing import Literal
+
+import yaml
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+Document = Literal["000", "001", "002", "003", "004"]
+Unit = Literal["working_days", "calendar_days", "weeks", "hours"]
+Role = Literal[
+    "support worker",
+    "recovery practitioner",
+    "duty worker",
+    "administrator",
+    "clinical team",
+    "line manager",
+    "safeguarding lead",
+    "service manager",
+    "any staff member",
+]
+# Facts of an episode that a step's condition can test; the engine knows how to evaluate each.
+Condition = Literal[
+    "on_prescription",
+    "not_on_prescription",
+    "illicit_use_referral",
+    "no_consent_to_share",
+    "within_28_days_of_custody",
+    "parole_case",
+]
+# Events of an episode that a timescale can count from.
+Event = Literal[
+    "referral",
+    "initial_assessment",
+    "triage",
+    "last_review",
+    "expected_release",
+    "planned_transfer",
+    "reception",
+]
+
+REPO_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
+
+
+class Strict(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class Source(Strict):
+    document: Document
+    section: str = Field(min_length=2)
+
+    def __str__(self) -> str:
+        return f"{self.document}, {self.section}"
+
+
+class Timescale(Strict):
+    id: str
+    title: str
+    amount: int = Field(gt=0)
+    unit: Unit
+    counted_from: Event
+    direction: Literal["after", "before"] = "after"
+    # A softer target inside the limit, e.g. "72 hours, ideally 24".
+    ideal_amount: int | None = None
+    explanation: str
+    notes: str | None = None
+    source: Source
+
+
+class Step(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    what: str
+    who: Role
+    when: str | None = None
+    timescale: str | None = None
+    mandatory: bool = True
+    condition: Condition | None = None
+    why: str
+    clinical: bool = False
+    source: Source
+
+
+class Procedure(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    kind: Literal["pathway", "checklist", "escalation"]
+    summary: str
+    aliases: list[str] = []
+    steps: list[Step] = Field(min_length=1)
+    notes: str | None = None
+    source: Source
+
+    @field_validator("steps")
+    @classmethod
+    def step_ids_unique(cls, steps: list[Step]) -> list[Step]:
+        ids = [s.id for s in steps]
+        duplicated = sorted({i for i in ids if ids.count(i) > 1})
+        if duplicated:
+            raise ValueError(f"step ids repeated: {', '.join(duplicated)}")
+        return steps
+
+    def step(self, step_id: str) -> Step:
+        return next(s for s in self.steps if s.id == step_id)
+
+
+class Expansion(Strict):
+    text: str
+    source: Source
+
+
+class GlossaryTerm(Strict):
+    term: str
+    expansions: list[Expansion] = Field(min_length=1)
+    explanation: str
+    aliases: list[str] = []
+    notes: str | None = None
+
+
+class Topic(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    answer: str
+    keywords: list[str] = []
+    clinical: bool = False
+    notes: str | None = None
+    source: Source
+
+
+class CareLevel(Strict):
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    name: str
+    scheme: Literal["DARS", "TC"]
+    review_every_weeks: int = Field(gt=0)
+    # Where the protocol gives a range ("4-6 weeks"), a review is due at the low end and overdue after the high end.
+    review_latest_weeks: int | None = None
+    description: str
+    source: Source
+
+    @model_validator(mode="after")
+    def latest_not_before_due(self) -> CareLevel:
+        if self.review_latest_weeks is not None and self.review_latest_weeks < self.review_every_weeks:
+            raise ValueError("review_latest_weeks is shorter than review_every_weeks")
+        return self
+
+
+class NamedThing(Strict):
+    """A word the NLU should recognise as an entity (a substance, a prison), with the variants staff type."""
+
+    name: str
+    aliases: list[str] = []
+    source: Source
+
+
+class Vocabulary(Strict):
+    substances: list[NamedThing] = []
+    prisons: list[NamedThing] = []
+
+
+class ServiceProfile(Strict):
+    """Local choices where the documents differ; the engine reads these, never hard-coded values."""
+
+    service: str
+    release_planning_timescale: str
+    initial_assessment_timescale: str
+    triage_timescale: str
+    joint_review_timescale: str
+    illicit_use_visit_timescale: str
+    notes: str | None = None
+
+
+class Knowledge(Strict):
+    timescales: dict[str, Timescale]
+    procedures: dict[str, Procedure]
+    glossary: list[GlossaryTerm]
+    topics: dict[str, Topic]
+    care_levels: dict[str, CareLevel]
+    profile: ServiceProfile
+    vocabulary: Vocabulary = Vocabulary()
+
+    def timescale(self, timescale_id: str) -> Timescale:
+        return self.timescales[timescale_id]
+
+    def checklists(self) -> list[Procedure]:
+        return [p for p in self.procedures.values() if p.kind in ("checklist", "escalation")]
+
+    def find_procedure(self, text: str) -> Procedure | None:
+        """The checklist or procedure a user named, by id, title or alias."""
+        wanted = _fold(text).replace(" checklist", "")
+        for procedure in self.procedures.values():
+            names = {procedure.id.replace("_", " "), _fold(procedure.title), *(_fold(a) for a in procedure.aliases)}
+            if wanted in names:
+                return procedure
+        return None
+
+    def find_term(self, text: str) -> GlossaryTerm | None:
+        wanted = _fold(text)
+        for entry in self.glossary:
+            if wanted in {_fold(entry.term), *(_fold(a) for a in entry.aliases)}:
+                return entry
+        return None
+
+
+class KnowledgeError(Exception):
+    """A knowledge file is invalid; the message names the file and the item."""
+
+
+def _fold(text: str) -> str:
+    return " ".join(text.lower().replace("&", "and").split()).strip(" ?.!")
+
+
+def _read_yaml(path: Path) -> object:
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as err:
+        raise KnowledgeError(f"{path.name}: not valid YAML: {err}") from err
+
+
+def _parse_items(model: type[BaseModel], path: Path, items: object, key: str) -> list:
+    if not isinstance(items, list):
+        raise KnowledgeError(f"{path.name}: expected a list under '{key}'")
+    parsed = []
+    for index, item in enumerate(items):
+        label = item.get("id") or item.get("term") if isinstance(item, dict) else None
+        try:
+            parsed.append(model.model_validate(item))
+        except ValidationError as err:
+            raise KnowledgeError(f"{path.name}: item {label or index + 1}: {_explain(err)}") from err
+    return parsed
+
+
+def _explain(err: ValidationError) -> str:
+    return "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'item'}: {e['msg']}" for e in err.errors())
+
+
+def _index(items: list, path_of: dict[str, Path], kind: str) -> dict:
+    indexed: dict = {}
+    for item in items:
+        if item.id in indexed:
+            raise KnowledgeError(f"{path_of[item.id]}: {kind} '{item.id}' is defined twice")
+        indexed[item.id] = item
+    return indexed
+
+
+def load_knowledge(directory: Path | None = None) -> Knowledge:
+    """Read and validate every knowledge file; raise KnowledgeError naming the file and item at fault."""
+    root = Path(directory or os.environ.get("THROUGHCARE_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
+    sections: dict[str, list] = {"timescales": [], "procedures": [], "glossary": [], "topics": [], "care_levels": []}
+    models: dict[str, type[BaseModel]] = {
+        "timescales": Timescale,
+        "procedures": Procedure,
+        "glossary": GlossaryTerm,
+        "topics": Topic,
+        "care_levels": CareLevel,
+    }
+    origin: dict[str, Path] = {}
+    profile: ServiceProfile | None = None
+    vocabulary = Vocabulary()
+    for path in sorted(root.rglob("*.yml")):
+        data = _read_yaml(path)
+        if not isinstance(data, dict):
+            raise KnowledgeError(f"{path.name}: expected a mapping at the top level")
+        unknown = set(data) - set(models) - {"service_profile", "vocabulary"}
+        if unknown:
+            raise KnowledgeError(f"{path.name}: unknown section(s): {', '.join(sorted(unknown))}")
+        if "service_profile" in data:
+            try:
+                profile = ServiceProfile.model_validate(data["service_profile"])
+            except ValidationError as err:
+                raise KnowledgeError(f"{path.name}: service_profile: {_explain(err)}") from err
+        if "vocabulary" in data:
+            try:
+                vocabulary = Vocabulary.model_validate(data["vocabulary"])
+            except ValidationError as err:
+                raise KnowledgeError(f"{path.name}: vocabulary: {_explain(err)}") from err
+        for key, model in models.items():
+            if key in data:
+                items = _parse_items(model, path, data[key], key)
+                sections[key].extend(items)
+                for item in items:
+                    origin.setdefault(getattr(item, "id", getattr(item, "term", "")), path.relative_to(root))
+    if profile is None:
+        raise KnowledgeError("no service_profile found in knowledge/")
+    try:
+        knowledge = Knowledge(
+            timescales=_index(sections["timescales"], origin, "timescale"),
+            procedures=_index(sections["procedures"], origin, "procedure"),
+            glossary=sections["glossary"],
+            topics=_index(sections["topics"], origin, "topic"),
+            care_levels=_index(sections["care_levels"], origin, "care level"),
+            profile=profile,
+            vocabulary=vocabulary,
+        )
+    except ValidationError as err:
+        raise KnowledgeError(_explain(err)) from err
+    _check_references(knowledge, origin)
+    return knowledge
+
+
+def _check_references(knowledge: Knowledge, origin: dict[str, Path]) -> None:
+    for procedure in knowledge.procedures.values():
+        for step in procedure.steps:
+            if step.timescale and step.timescale not in knowledge.timescales:
+                raise KnowledgeError(
+                    f"{origin[procedure.id]}: procedure {procedure.id}, step {step.id}: "
+                    f"unknown timescale '{step.timescale}'"
+                )
+    for field, timescale_id in knowledge.profile.model_dump().items():
+        if field.endswith("_timescale") and timescale_id not in knowledge.timescales:
+            raise KnowledgeError(f"service_profile: {field} names unknown timescale '{timescale_id}'")
+    terms = [_fold(t.term) for t in knowledge.glossary]
+    repeated = sorted({t for t in terms if terms.count(t) > 1})
+    if repeated:
+        raise KnowledgeError(
+            f"glossary: term(s) defined twice: {', '.join(repeated)}; give one entry several expansions"
+        )
+
+
+@functools.cache
+def default_knowledge() -> Knowledge:
+    return load_knowledge()

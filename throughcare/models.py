@@ -1,0 +1,159 @@
+"""The case store's tables, as SQLAlchemy 2 typed ORM models.
+
+Clients are held by prison number and initials only: never a name.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import enum
+
+from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+def utcnow() -> dt.datetime:
+    return dt.datetime.now(dt.timezone.utc)
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Role(str, enum.Enum):
+    practitioner = "practitioner"
+    administrator = "administrator"
+    manager = "manager"
+    clinical_lead = "clinical_lead"
+
+
+class Stage(str, enum.Enum):
+    referred = "referred"
+    assessed = "assessed"  # initial assessment done, awaiting triage
+    in_treatment = "in_treatment"  # triaged, care plan reviews running
+    closed = "closed"
+
+
+class ReferralRoute(str, enum.Enum):
+    induction = "induction"
+    self_referral = "self_referral"
+    staff_referral = "staff_referral"
+    illicit_use = "illicit_use"
+    positive_drug_test = "positive_drug_test"
+
+
+class ClosureReason(str, enum.Enum):
+    transfer = "transfer"
+    release = "release"
+    positive_exit = "positive_exit"
+    withdrawal = "withdrawal"
+    declined = "declined"
+
+
+class StepStatus(str, enum.Enum):
+    done = "done"
+    skipped = "skipped"
+
+
+def _enum(kind: type[enum.Enum]) -> Enum:
+    # Stored as plain strings so the same migration runs on SQLite and PostgreSQL.
+    return Enum(kind, native_enum=False, length=32, validate_strings=True)
+
+
+class StaffMember(Base):
+    __tablename__ = "staff_member"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    display_name: Mapped[str] = mapped_column(String(80))
+    role: Mapped[Role] = mapped_column(_enum(Role))
+    team: Mapped[str | None] = mapped_column(String(80))
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class Client(Base):
+    __tablename__ = "client"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    prison_number: Mapped[str] = mapped_column(String(7), unique=True, index=True)
+    initials: Mapped[str | None] = mapped_column(String(3))
+    episodes: Mapped[list[Episode]] = relationship(back_populates="client", order_by="Episode.referral_date")
+
+
+class Episode(Base):
+    """One spell with the service, from referral to closure."""
+
+    __tablename__ = "episode"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
+    referral_date: Mapped[dt.date] = mapped_column(Date)
+    referral_route: Mapped[ReferralRoute] = mapped_column(_enum(ReferralRoute))
+    reception_date: Mapped[dt.date | None] = mapped_column(Date)
+    stage: Mapped[Stage] = mapped_column(_enum(Stage), default=Stage.referred, index=True)
+    care_level: Mapped[str | None] = mapped_column(String(32))
+    key_worker_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    on_prescription: Mapped[bool] = mapped_column(Boolean, default=False)
+    parole_case: Mapped[bool] = mapped_column(Boolean, default=False)
+    consent_to_share: Mapped[bool | None] = mapped_column(Boolean)
+    ndtms_consent: Mapped[bool | None] = mapped_column(Boolean)
+    initial_assessment_date: Mapped[dt.date | None] = mapped_column(Date)
+    triage_date: Mapped[dt.date | None] = mapped_column(Date)
+    last_review_date: Mapped[dt.date | None] = mapped_column(Date)
+    joint_review_date: Mapped[dt.date | None] = mapped_column(Date)
+    expected_release_date: Mapped[dt.date | None] = mapped_column(Date)
+    planned_transfer_date: Mapped[dt.date | None] = mapped_column(Date)
+    transfer_destination: Mapped[str | None] = mapped_column(String(80))
+    closure_reason: Mapped[ClosureReason | None] = mapped_column(_enum(ClosureReason))
+    closure_date: Mapped[dt.date | None] = mapped_column(Date)
+
+    client: Mapped[Client] = relationship(back_populates="episodes")
+    key_worker: Mapped[StaffMember | None] = relationship()
+    progress: Mapped[list[ChecklistProgress]] = relationship(back_populates="episode")
+
+
+class ChecklistProgress(Base):
+    __tablename__ = "checklist_progress"
+    __table_args__ = (UniqueConstraint("episode_id", "procedure_id", "step_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    procedure_id: Mapped[str] = mapped_column(String(48))
+    step_id: Mapped[str] = mapped_column(String(48))
+    status: Mapped[StepStatus] = mapped_column(_enum(StepStatus))
+    reason: Mapped[str | None] = mapped_column(Text)
+    by_staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    episode: Mapped[Episode] = relationship(back_populates="progress")
+
+
+class AuditEvent(Base):
+    """Append-only: rows are only ever inserted (the store has no update or delete for them)."""
+
+    __tablename__ = "audit_event"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int] = mapped_column(Integer)
+    action: Mapped[str] = mapped_column(String(48))
+    before: Mapped[dict | None] = mapped_column(JSON)
+    after: Mapped[dict | None] = mapped_column(JSON)
+
+
+class GuidanceQuery(Base):
+    __tablename__ = "guidance_query"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    conversation_id: Mapped[str | None] = mapped_column(String(64))
+    text: Mapped[str] = mapped_column(Text)
+    intent: Mapped[str | None] = mapped_column(String(48), index=True)
+    confidence: Mapped[float | None] = mapped_column(Float)
+    entities: Mapped[list | None] = mapped_column(JSON)
+    action: Mapped[str] = mapped_column(String(64))
+    cited: Mapped[str | None] = mapped_column(String(200))
+    fell_back: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
