@@ -4,9 +4,6 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from throughcare import answers, store
-from throughcare.engine import NextStep, next_steps
-
 from actions.common import (
     Answer,
     ThroughcareAction,
@@ -18,6 +15,8 @@ from actions.common import (
     today,
 )
 from actions.parsing import Message
+from throughcare import answers, store
+from throughcare.engine import NextStep, next_steps
 
 # Which steps a question about an event is asking after.
 EVENT_STEPS = {

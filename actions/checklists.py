@@ -9,11 +9,6 @@ from __future__ import annotations
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
-from throughcare import answers, store
-from throughcare.engine import EpisodeFacts, applicable_steps, pending_steps
-from throughcare.knowledge import Procedure, Step
-from throughcare.models import StepStatus
-
 from actions.common import (
     Answer,
     Refusal,
@@ -27,6 +22,10 @@ from actions.common import (
     today,
 )
 from actions.parsing import Message, skip_reason
+from throughcare import answers, store
+from throughcare.engine import EpisodeFacts, applicable_steps, pending_steps
+from throughcare.knowledge import Procedure, Step
+from throughcare.models import StepStatus
 
 NOTHING_OPEN = 'No checklist is open. Say, for example, "start the release checklist for A1234BC".'
 CHANGED_MIND = {"stop", "cancel", "never mind", "nevermind", "no", "don't skip", "dont skip", "back"}
@@ -93,7 +92,8 @@ def _next_card(procedure: Procedure, facts: EpisodeFacts, intro: str) -> Answer:
     skipped = sum(1 for (p, _), status in facts.progress.items() if p == procedure.id and status == "skipped")
     return Answer(
         f"{intro}That's the whole {procedure.title.lower()} for {answers.client_label(facts)}: "
-        f"{total - skipped} of {total} steps done, {skipped} skipped with reasons. {answers.source_line(procedure.source)}",
+        f"{total - skipped} of {total} steps done, {skipped} skipped with reasons. "
+        f"{answers.source_line(procedure.source)}",
         cited=str(procedure.source),
         events=[SlotSet("checklist", None), SlotSet("checklist_step", None)],
     )

@@ -16,11 +16,10 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
+from actions.parsing import Message, read_message
 from throughcare import identity, prison_numbers, store
 from throughcare.db import Database, default_engine
 from throughcare.knowledge import Knowledge, default_knowledge
-
-from actions.parsing import Message, read_message
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")

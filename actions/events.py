@@ -4,10 +4,6 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from throughcare import answers, store
-from throughcare.engine import next_steps
-from throughcare.models import ReferralRoute
-
 from actions.common import (
     Answer,
     ThroughcareAction,
@@ -19,6 +15,9 @@ from actions.common import (
     today,
 )
 from actions.parsing import DateNotUnderstood, Message, message_date
+from throughcare import answers, store
+from throughcare.engine import next_steps
+from throughcare.models import ReferralRoute
 
 ASK_EVENT = (
     'What would you like to record? For example: "IA done for A1234BC today", "triage held yesterday", '

@@ -12,7 +12,8 @@ from throughcare import prison_numbers
 from throughcare.dates import DateNotUnderstood, Prefer, find_date_text, parse_date
 
 SKIP_WORDS = re.compile(
-    r"^\s*(please\s+)?(skip(ped|ping)?(\s+(it|this|that|step|this step|that one))?|n/?a|not applicable|pass)\b[\s,.:;!-]*"
+    r"^\s*(please\s+)?(skip(ped|ping)?(\s+(it|this|that|step|this step|that one))?|n/?a|not applicable|pass)\b"
+    r"[\s,.:;!-]*"
     r"(because|as|cos|coz|cause|reason:?)?\s*",
     re.IGNORECASE,
 )

@@ -6,12 +6,11 @@ import re
 
 from rasa_sdk import Tracker
 
+from actions.common import Answer, ThroughcareAction, button, knowledge
+from actions.parsing import Message, question_text
 from throughcare import answers
 from throughcare.knowledge import GlossaryTerm
 from throughcare.search import Hit, default_search
-
-from actions.common import Answer, ThroughcareAction, button, knowledge
-from actions.parsing import Message, question_text
 
 NO_ANSWER = (
     "I couldn't find that in the protocol. Please check with your line manager or the service's policies on Calico. "

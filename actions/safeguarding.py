@@ -4,10 +4,9 @@ from __future__ import annotations
 
 from rasa_sdk import Tracker
 
-from throughcare import answers
-
 from actions.common import Answer, ThroughcareAction, button, knowledge, signed_in_staff
 from actions.parsing import Message
+from throughcare import answers
 
 
 class ActionRaiseSafeguarding(ThroughcareAction):

@@ -102,7 +102,8 @@ DEMO_CLIENTS = [
 
 def _prison_number(rng: random.Random, taken: set[str]) -> str:
     while True:
-        number = f"{rng.choice(string.ascii_uppercase)}{rng.randrange(1000, 10000)}{''.join(rng.choices(string.ascii_uppercase, k=2))}"
+        letters = "".join(rng.choices(string.ascii_uppercase, k=3))
+        number = f"{letters[0]}{rng.randrange(1000, 10000)}{letters[1:]}"
         if number not in taken:
             taken.add(number)
             return number
