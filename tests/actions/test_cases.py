@@ -1,0 +1,77 @@
+from sqlalchemy import select
+
+from actions.cases import ActionCaseload, ActionDueDate, ActionNextSteps
+from actions.common import DATABASE_DOWN, NO_WORDS, NOT_SIGNED_IN, TOO_LONG
+from throughcare import answers, store
+from throughcare.models import GuidanceQuery
+
+NUMBER = [{"entity": "prison_number", "value": "a1234bc", "start": 15, "end": 22}]
+
+
+def test_next_steps_are_dated_cited_and_logged(run, case_db) -> None:
+    result = run(ActionNextSteps(), "what's next for a1234bc", "ask_next_steps", NUMBER)
+    assert result.text.startswith("A1234BC (")
+    assert "Care plan review" in result.text and "Source: 000" in result.text
+    assert result.slot("prison_number") == "A1234BC"
+    with case_db.transaction() as session:
+        logged = session.scalars(select(GuidanceQuery)).one()
+    assert (logged.action, logged.intent, logged.fell_back) == ("action_next_steps", "ask_next_steps", False)
+    assert logged.cited and logged.cited.startswith("000")
+
+
+def test_a_prison_number_said_earlier_carries_over(run) -> None:
+    result = run(
+        ActionDueDate(),
+        "and when is his review due",
+        "ask_due_date",
+        [{"entity": "event", "value": "review"}],
+        slots={"prison_number": "A1234BC"},
+    )
+    assert "A1234BC" in result.text and "Care plan review" in result.text
+
+
+def test_unsigned_senders_get_no_case_data(run) -> None:
+    result = run(ActionNextSteps(), "what's next for A1234BC", "ask_next_steps", NUMBER, signed=False)
+    assert result.text == NOT_SIGNED_IN
+
+
+def test_malformed_and_unknown_prison_numbers_are_explained(run) -> None:
+    malformed = run(ActionNextSteps(), "whats next for A123BC", "ask_next_steps")
+    assert "isn't a prison number" in malformed.text and "A1234BC" in malformed.text
+    unknown = run(ActionNextSteps(), "whats next for Z9999ZZ", "ask_next_steps")
+    assert "can't find Z9999ZZ" in unknown.text
+    assert unknown.buttons[0]["payload"] == '/record_referral{"prison_number":"Z9999ZZ"}'
+
+
+def test_no_prison_number_at_all_asks_which_client(run) -> None:
+    assert "Which client?" in run(ActionNextSteps(), "whats next", "ask_next_steps").text
+
+
+def test_caseload_lists_overdue_clients_first(run) -> None:
+    result = run(ActionCaseload(), "my caseload", "ask_caseload")
+    lines = result.text.splitlines()
+    assert lines[0].startswith("Your caseload:") and "overdue" in lines[0]
+    assert "OVERDUE" in lines[1]
+
+
+def test_very_long_messages_and_emoji_get_a_kind_answer(run) -> None:
+    assert run(ActionNextSteps(), "a" * 10_000, "ask_next_steps").text == TOO_LONG
+    assert run(ActionNextSteps(), "🙂🙂🙂", "ask_next_steps").text == NO_WORDS
+
+
+def test_a_database_that_is_down_gets_a_kind_answer(database_down) -> None:
+    from tests.actions.conftest import make_runner
+
+    result = make_runner(1)(ActionNextSteps(), "what's next for A1234BC", "ask_next_steps", NUMBER)
+    assert result.text == DATABASE_DOWN
+
+
+def test_due_date_for_a_step_already_done(run, case_db) -> None:
+    result = run(
+        ActionDueDate(),
+        "when is the IA due for A1234BC",
+        "ask_due_date",
+        [{"entity": "event", "value": "initial_assessment"}],
+    )
+    done_on = store.episode_facts(case_db, "A1234BC").initial_assessment_date
+    assert f"initial assessment was done on {answers.day(done_on)}" in result.text

@@ -1,0 +1,86 @@
+from actions.checklists import (
+    ActionSkipStep,
+    ActionStartChecklist,
+    ActionStepBack,
+    ActionStepDone,
+    ActionStepWhy,
+    ActionStopChecklist,
+)
+from throughcare import store
+
+WALK = {"prison_number": "A1234BC", "checklist": "transfer"}
+
+
+def on_step(step_id: str) -> dict:
+    return {**WALK, "checklist_step": step_id}
+
+
+def test_a_walk_through_records_each_step_and_resumes_where_it_stopped(run, case_db, knowledge) -> None:
+    transfer = knowledge.procedures["transfer"]
+    first, second, third = (s.id for s in transfer.steps[:3])
+
+    start = run(
+        ActionStartChecklist(),
+        "start the transfer checklist for A1234BC",
+        "start_checklist",
+        [
+            {"entity": "checklist", "value": "transfer", "start": 10, "end": 18},
+            {"entity": "prison_number", "value": "A1234BC"},
+        ],
+    )
+    assert "step 1 of" in start.text and transfer.steps[0].what in start.text
+    assert "Source: " in start.text
+    assert [b["title"] for b in start.buttons] == ["Done", "Skip", "Why?", "Back", "Stop"]
+    assert start.slot("checklist_step") == first
+
+    done = run(ActionStepDone(), "done", "step_done", slots=on_step(first))
+    assert done.slot("checklist_step") == second
+    assert store.episode_facts(case_db, "A1234BC").progress[("transfer", first)] == "done"
+
+    why = run(ActionStepWhy(), "why", "step_why", slots=on_step(second))
+    assert transfer.step(second).why in why.text and str(transfer.step(second).source) in why.text
+
+    skipped = run(ActionSkipStep(), "skip - client has no NDTMS consent", "step_skip", slots=on_step(second))
+    assert 'reason recorded: "client has no NDTMS consent"' in skipped.text
+    assert store.episode_facts(case_db, "A1234BC").progress[("transfer", second)] == "skipped"
+
+    back = run(ActionStepBack(), "go back", "step_back", slots=on_step(skipped.slot("checklist_step")))
+    assert back.slot("checklist_step") == second and "(already skipped)" in back.text
+
+    stopped = run(ActionStopChecklist(), "stop", "checklist_stop", slots=on_step(third))
+    assert stopped.slot("checklist") is None and "saved" in stopped.text
+
+    resumed = run(
+        ActionStartChecklist(), "resume the transfer checklist", "start_checklist", slots={"prison_number": "A1234BC"}
+    )
+    assert resumed.text.startswith("Resuming where you left off")
+    assert resumed.slot("checklist_step") not in (first, second)
+
+
+def test_a_skip_without_a_reason_asks_for_one_and_records_nothing(run, case_db, knowledge) -> None:
+    first = knowledge.procedures["transfer"].steps[0].id
+    asked = run(ActionSkipStep(), "skip", "step_skip", slots=on_step(first))
+    assert "Tell me the reason" in asked.text
+    assert {"event": "active_loop", "name": "skip_reason_form"} in [
+        {k: e.get(k) for k in ("event", "name")} for e in asked.events
+    ]
+    assert ("transfer", first) not in store.episode_facts(case_db, "A1234BC").progress
+    answered = run(ActionSkipStep(), "he refused", "step_skip", slots={**on_step(first), "skip_reason": "he refused"})
+    assert "he refused" in answered.text
+    assert store.episode_facts(case_db, "A1234BC").progress[("transfer", first)] == "skipped"
+
+
+def test_steps_that_do_not_apply_are_left_out(run, knowledge) -> None:
+    # A1234BC is on a prescription in the demo data, so the clinical steps apply.
+    release = run(
+        ActionStartChecklist(),
+        "release checklist for A1234BC",
+        "start_checklist",
+        [{"entity": "checklist", "value": "release"}],
+    )
+    total = int(release.text.split(" of ")[1].split()[0].rstrip(":"))
+    assert total < len(knowledge.procedures["release"].steps)
+
+
+def test_step_commands_without_an_open_checklist_say_how_to_start(run) -> None:
+    assert "No checklist is open" in run(ActionStepDone(), "done", "step_done").text

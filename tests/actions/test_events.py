@@ -1,0 +1,76 @@
+import datetime as dt
+
+from sqlalchemy import select
+
+from actions.events import ActionRecordEvent, ActionRecordReferral
+from throughcare import store
+from throughcare.models import Episode
+
+
+def a_referred_client(db) -> str:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        episode = session.scalars(select(Episode).where(Episode.stage == "referred").order_by(Episode.id)).first()
+        return episode.client.prison_number
+
+
+def event(value: str, date_text: str | None = None) -> list[dict]:
+    entities = [{"entity": "event", "value": value}]
+    if date_text:
+        entities.append({"entity": "date", "value": date_text})
+    return entities
+
+
+def test_recording_an_assessment_with_a_date_updates_the_record(run, case_db) -> None:
+    number = a_referred_client(case_db)
+    result = run(ActionRecordEvent(), f"IA done for {number} yesterday", "record_event", event("initial_assessment"))
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    assert "Recorded the initial assessment" in result.text
+    assert "Triage assessment" in result.text  # the next step follows
+    assert store.episode_facts(case_db, number).initial_assessment_date == yesterday
+
+
+def test_a_future_assessment_is_refused_and_nothing_changes(run, case_db) -> None:
+    number = a_referred_client(case_db)
+    result = run(ActionRecordEvent(), f"IA done for {number} in two weeks", "record_event", event("initial_assessment"))
+    assert "in the future" in result.text
+    assert store.episode_facts(case_db, number).initial_assessment_date is None
+
+
+def test_an_impossible_date_is_refused(run, case_db) -> None:
+    result = run(
+        ActionRecordEvent(),
+        "release date for A1234BC is 31/02/2027",
+        "record_event",
+        event("release_date", "31/02/2027"),
+    )
+    assert "couldn't read '31/02/2027'" in result.text
+
+
+def test_a_release_date_needs_a_date(run) -> None:
+    result = run(ActionRecordEvent(), "release date for A1234BC", "record_event", event("release_date"))
+    assert "What is the date" in result.text
+
+
+def test_recording_a_release_date(run, case_db) -> None:
+    result = run(
+        ActionRecordEvent(), "A1234BC release date is 14/01/2027", "record_event", event("release_date", "14/01/2027")
+    )
+    assert "Thu 14 Jan 2027" in result.text
+    assert store.episode_facts(case_db, "A1234BC").expected_release_date == dt.date(2027, 1, 14)
+
+
+def test_unsigned_senders_cannot_write(run, case_db) -> None:
+    number = a_referred_client(case_db)
+    run(ActionRecordEvent(), f"IA done for {number} today", "record_event", event("initial_assessment"), signed=False)
+    assert store.episode_facts(case_db, number).initial_assessment_date is None
+
+
+def test_recording_a_referral_for_a_new_client(run, case_db) -> None:
+    result = run(
+        ActionRecordReferral(),
+        '/record_referral{"prison_number":"K7777ZZ"}',
+        "record_referral",
+        [{"entity": "prison_number", "value": "K7777ZZ"}],
+    )
+    assert "Recorded a new referral for K7777ZZ" in result.text and "Initial assessment" in result.text
+    assert store.episode_facts(case_db, "K7777ZZ").stage == "referred"

@@ -1,0 +1,73 @@
+import re
+
+from sqlalchemy import select
+
+from actions.conversation import ActionClarify, ActionHelp
+from actions.protocol import ActionAnswerProtocol, ActionDefineTerm
+from actions.safeguarding import ActionRaiseSafeguarding
+from throughcare.models import GuidanceQuery
+
+
+def test_a_protocol_question_is_answered_with_its_source(run) -> None:
+    result = run(ActionAnswerProtocol(), "how often are high risk clients reviewed", "ask_protocol")
+    assert re.search(r"(2|two) weeks", result.text)
+    assert "Source: 000" in result.text
+    assert all(b["payload"].startswith("/ask_protocol{") for b in result.buttons)
+
+
+def test_a_question_the_knowledge_cannot_answer_is_logged_as_unanswered(run, case_db) -> None:
+    result = run(ActionAnswerProtocol(), "zebra accordion recipes", "ask_protocol")
+    assert "couldn't find that" in result.text
+    with case_db.transaction() as session:
+        assert session.scalars(select(GuidanceQuery.fell_back)).one() is True
+
+
+def test_terms_are_defined_with_every_expansion_and_source(run) -> None:
+    ttg = run(ActionDefineTerm(), "what does TTG mean", "define_term")
+    assert ttg.text.startswith("TTG: Through the Gate") and "Source:" in ttg.text
+    cjit = run(ActionDefineTerm(), "what is cjit", "define_term")
+    assert "more than one way" in cjit.text and "001" in cjit.text and "003" in cjit.text
+
+
+def test_an_unknown_term_says_so(run) -> None:
+    assert "isn't in the glossary" in run(ActionDefineTerm(), "what does XQZW mean", "define_term").text
+
+
+def test_safeguarding_shows_the_route_and_offers_the_checklist_for_the_client(run) -> None:
+    result = run(
+        ActionRaiseSafeguarding(),
+        "worried about A1234BC self harming",
+        "raise_safeguarding",
+        [{"entity": "prison_number", "value": "A1234BC"}],
+    )
+    assert "line manager" in result.text.lower() and "Source: 000" in result.text
+    assert result.buttons[0]["payload"].startswith('/start_checklist{"checklist":"safeguarding"')
+    unsigned = run(ActionRaiseSafeguarding(), "i have a safeguarding concern", "raise_safeguarding", signed=False)
+    assert "line manager" in unsigned.text.lower() and not unsigned.buttons
+
+
+def test_low_confidence_offers_the_two_likeliest_meanings_then_help(run) -> None:
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.45},
+        {"name": "ask_next_steps", "confidence": 0.4},
+        {"name": "ask_due_date", "confidence": 0.35},
+        {"name": "greet", "confidence": 0.1},
+    ]
+    first = run(
+        ActionClarify(),
+        "A1234BC thingy",
+        "nlu_fallback",
+        ranking=ranking,
+        entities=[{"entity": "prison_number", "value": "A1234BC"}],
+    )
+    assert [b["payload"] for b in first.buttons] == [
+        '/ask_next_steps{"prison_number":"A1234BC"}',
+        '/ask_due_date{"prison_number":"A1234BC"}',
+    ]
+    earlier = [{"event": "user", "text": "A1234BC thingy", "parse_data": {"intent": {"name": "nlu_fallback"}}}]
+    second = run(ActionClarify(), "blah blah", "nlu_fallback", ranking=ranking, events=earlier)
+    assert "still didn't follow" in second.text and not second.buttons
+
+
+def test_help_lists_what_the_assistant_does(run) -> None:
+    assert "what's next for a client" in run(ActionHelp(), "help", "help").text
