@@ -146,11 +146,8 @@ class ActionSkipStep(ThroughcareAction):
         if asked and reason.lower() in CHANGED_MIND:
             return Answer(f"OK, not skipped. Still on: {step.what}", events=clear)
         if len(reason) < 3:
-            # The reason comes in the next message; the form collects it whatever words it uses.
-            return Answer(
-                f'Why is "{step.what}" being skipped? Tell me the reason; it goes on the record.',
-                events=[ActiveLoop("skip_reason_form"), SlotSet("requested_slot", "skip_reason")],
-            )
+            # The form asks for the reason and takes the next message as it, whatever words it uses.
+            return Answer("", events=[ActiveLoop("skip_reason_form")])
         facts = await off_loop(
             store.mark_step, database(), number, procedure.id, step_id, StepStatus.skipped, staff.id, reason
         )
@@ -196,7 +193,7 @@ class ActionStopChecklist(ThroughcareAction):
         procedure, _ = _walk(tracker)
         number = message.prison_number or "the client"
         return Answer(
-            f'Stopped. Everything marked so far is saved. Say "resume the {procedure.title.lower()} for {number}" '
+            f'Stopped. Everything marked so far is saved. Say "resume the {procedure.id.replace("_", " ")} checklist for {number}" '
             "to carry on.",
             events=[SlotSet("checklist", None), SlotSet("checklist_step", None)],
         )

@@ -141,7 +141,8 @@ class ThroughcareAction(Action, ABC):
             except SQLAlchemyError:
                 logger.exception("database error in %s", self.name())
                 answer = Answer(DATABASE_DOWN)
-        dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None)
+        if answer.text:
+            dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None)
         await self._log(tracker, message, answer)
         return answer.events
 

@@ -113,6 +113,10 @@ def _back(today: dt.date, working_days: int | None) -> dt.date | None:
     return None if working_days is None else add_working_days(today, -working_days)
 
 
+def _ahead(today: dt.date, working_days: int | None) -> dt.date | None:
+    return None if working_days is None else add_working_days(today, working_days)
+
+
 def load_demo_data(db: Database, today: dt.date, reset: bool = False, seed: int = 7) -> int:
     """Load the demo caseload in one transaction; returns the number of clients (0 when already loaded)."""
     rng = random.Random(seed)
@@ -147,10 +151,8 @@ def load_demo_data(db: Database, today: dt.date, reset: bool = False, seed: int 
                 initial_assessment_date=_back(today, spec.assessed),
                 triage_date=_back(today, spec.triaged),
                 last_review_date=_back(today, spec.reviewed),
-                expected_release_date=today + dt.timedelta(days=spec.release_in_days) if spec.release_in_days else None,
-                planned_transfer_date=today + dt.timedelta(days=spec.transfer_in_days)
-                if spec.transfer_in_days
-                else None,
+                expected_release_date=_ahead(today, spec.release_in_days),
+                planned_transfer_date=_ahead(today, spec.transfer_in_days),
             )
             if spec.stage != "in_treatment":
                 # Until triage the case sits with whoever assesses it; show it on the demo practitioner's list.
