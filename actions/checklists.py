@@ -192,8 +192,8 @@ class ActionStopChecklist(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         procedure, _ = _walk(tracker)
         number = message.prison_number or "the client"
+        name = procedure.id.replace("_", " ")
         return Answer(
-            f'Stopped. Everything marked so far is saved. Say "resume the {procedure.id.replace("_", " ")} checklist for {number}" '
-            "to carry on.",
+            f'Stopped. Everything marked so far is saved. Say "resume the {name} checklist for {number}" to carry on.',
             events=[SlotSet("checklist", None), SlotSet("checklist_step", None)],
         )
