@@ -1,0 +1,192 @@
+"""Start the real action server and Rasa, trained model and all, on free loopback ports.
+
+Two profiles: the embedded default (SQLite for cases and conversations) and production (PostgreSQL for
+cases and conversations, Redis for Rasa's lock store), the latter skipped with a reason when no server runs.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import os
+import socket
+import subprocess
+import time
+import uuid
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
+from throughcare import identity
+from throughcare.db import Database
+from throughcare.demo import demo_practitioner_id, load_demo_data
+from throughcare.knowledge import REPO_ROOT
+from throughcare.migrate import upgrade
+
+MODEL = REPO_ROOT / "models" / "throughcare.tar.gz"
+SECRET = "e2e-secret-0123456789abcdef"
+REDIS = ("127.0.0.1", 6379)
+START_TIMEOUT = 300
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def redis_unavailable_reason() -> str | None:
+    try:
+        with socket.create_connection(REDIS, timeout=2) as sock:
+            sock.sendall(b"PING\r\n")
+            if not sock.recv(16).startswith(b"+PONG"):
+                return "Redis at 127.0.0.1:6379 did not answer PING"
+    except OSError as err:
+        return f"no Redis at 127.0.0.1:6379 ({err})"
+    return None
+
+
+@dataclass
+class Assistant:
+    url: str
+    db: Database
+    staff_id: int
+
+    def say(self, sender: str, text: str, signed: bool = True) -> list[dict]:
+        metadata = {identity.METADATA_KEY: identity.sign(self.staff_id, SECRET.encode())} if signed else {}
+        reply = httpx.post(self.url, json={"sender": sender, "message": text, "metadata": metadata}, timeout=60)
+        reply.raise_for_status()
+        return reply.json()
+
+    def text(self, sender: str, text: str, signed: bool = True) -> str:
+        return "\n".join(m.get("text") or "" for m in self.say(sender, text, signed))
+
+
+def _wait_until_up(urls: list[str], processes: list[subprocess.Popen], log: Path) -> None:
+    deadline = time.monotonic() + START_TIMEOUT
+    while time.monotonic() < deadline:
+        if any(p.poll() is not None for p in processes):
+            pytest.fail(f"a server stopped while starting:\n{log.read_text()[-3000:]}")
+        try:
+            if all(httpx.get(u, timeout=2).status_code == 200 for u in urls):
+                return
+        except httpx.HTTPError:
+            pass
+        time.sleep(1)
+    pytest.fail(f"servers not up within {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
+
+
+def _drop_schema(schema: str) -> None:
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
+    admin.dispose()
+
+
+def _production_settings(tmp_path: Path) -> tuple[dict[str, str], Path]:
+    for reason in (postgres_unavailable_reason(), redis_unavailable_reason()):
+        if reason:
+            pytest.skip(f"production profile needs PostgreSQL and Redis: {reason}")
+    schema = f"tc_e2e_{uuid.uuid4().hex[:8]}"
+    from sqlalchemy import create_engine, text
+
+    admin = create_engine(POSTGRES_URL)
+    with admin.begin() as conn:
+        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
+    admin.dispose()
+    url = httpx.URL(POSTGRES_URL.replace("postgresql+psycopg", "http"))
+    env = {
+        "DATABASE_URL": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
+        "TRACKER_DB_HOST": url.host,
+        "TRACKER_DB_PORT": str(url.port or 5432),
+        "TRACKER_DB_NAME": url.path.strip("/"),
+        "TRACKER_DB_USER": url.username or "postgres",
+        "TRACKER_DB_PASSWORD": url.password or "",
+        "REDIS_HOST": REDIS[0],
+        "REDIS_PORT": str(REDIS[1]),
+        "REDIS_DB": "1",
+        "CASE_SCHEMA": schema,
+    }
+    return env, REPO_ROOT / "endpoints.production.yml"
+
+
+@pytest.fixture(scope="module", params=["embedded", "production"])
+def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore[no-untyped-def]
+    if not MODEL.exists():
+        pytest.fail(f"{MODEL} is missing: run `make test` (it trains the model first).")
+    tmp_path = tmp_path_factory.mktemp(request.param)
+    action_port, rasa_port = free_port(), free_port()
+    if request.param == "embedded":
+        settings = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cases.db'}"}
+        endpoints = tmp_path / "endpoints.yml"
+        endpoints.write_text(
+            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp_path / "tracker.db"}"\n'
+        )
+    else:
+        settings, endpoints = _production_settings(tmp_path)
+        settings["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"
+    upgrade(settings["DATABASE_URL"])
+    db = Database.from_url(settings["DATABASE_URL"])
+    load_demo_data(db, dt.date.today())
+    env = {
+        **os.environ,
+        **settings,
+        identity.SECRET_ENV: SECRET,
+        "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "TF_CPP_MIN_LOG_LEVEL": "3",
+        "PYTHONWARNINGS": "ignore",
+    }
+    log = tmp_path / "servers.log"
+    with log.open("w") as out:
+        processes = [
+            subprocess.Popen(
+                [
+                    str(REPO_ROOT / ".venv/bin/python"),
+                    "-m",
+                    "rasa_sdk",
+                    "--actions",
+                    "actions",
+                    "--port",
+                    str(action_port),
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=out,
+                stderr=out,
+            ),
+            subprocess.Popen(
+                [
+                    str(REPO_ROOT / ".venv-rasa/bin/rasa"),
+                    "run",
+                    "--port",
+                    str(rasa_port),
+                    "--endpoints",
+                    str(endpoints),
+                    "--credentials",
+                    "credentials.yml",
+                    "--model",
+                    str(MODEL),
+                ],
+                cwd=REPO_ROOT,
+                env=env,
+                stdout=out,
+                stderr=out,
+            ),
+        ]
+        try:
+            _wait_until_up([f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/"], processes, log)
+            yield Assistant(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", db, demo_practitioner_id(db))
+        finally:
+            for process in processes:
+                process.terminate()
+            for process in processes:
+                process.wait(timeout=30)
+            db.engine.dispose()
+            if "CASE_SCHEMA" in settings:
+                _drop_schema(settings["CASE_SCHEMA"])

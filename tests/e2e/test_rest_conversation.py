@@ -1,0 +1,70 @@
+"""Whole conversations over Rasa's REST channel, through the trained model and the action server."""
+
+import datetime as dt
+import uuid
+
+import pytest
+from sqlalchemy import select
+
+from throughcare import store
+from throughcare.models import Episode, GuidanceQuery
+
+pytestmark = pytest.mark.e2e
+
+
+def conversation() -> str:
+    return f"e2e-{uuid.uuid4().hex[:10]}"
+
+
+def a_referred_client(assistant) -> str:  # type: ignore[no-untyped-def]
+    with assistant.db.transaction() as session:
+        episode = session.scalars(select(Episode).where(Episode.stage == "referred").order_by(Episode.id)).first()
+        return episode.client.prison_number
+
+
+def test_recorded_event_reaches_the_database_and_the_next_answer(assistant) -> None:
+    sender = conversation()
+    number = a_referred_client(assistant)
+    first = assistant.text(sender, f"whats next for {number.lower()}")
+    assert number in first and "Initial assessment" in first and "Source: 000" in first
+
+    recorded = assistant.text(sender, f"IA done for {number} yesterday")
+    assert "Recorded the initial assessment" in recorded
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    assert store.episode_facts(assistant.db, number).initial_assessment_date == yesterday
+
+    # The prison number said earlier carries over.
+    after = assistant.text(sender, "whats next for him")
+    assert number in after and "Triage assessment" in after and "Initial assessment" not in after
+
+
+def test_unsigned_senders_get_protocol_answers_but_no_case_data(assistant) -> None:
+    sender = conversation()
+    refused = assistant.text(sender, "whats next for A1234BC", signed=False)
+    assert "signed-in staff" in refused and "Care plan review" not in refused
+    protocol = assistant.text(sender, "how often do high risk clients get reviewed", signed=False)
+    assert "Source: 000" in protocol
+
+
+def test_a_checklist_walk_with_a_skip_reason_is_stored(assistant) -> None:
+    sender = conversation()
+    started = assistant.text(sender, "start the transfer checklist for A1234BC")
+    assert "step 1 of" in started
+    assistant.text(sender, "done")
+    asked = assistant.text(sender, "skip")
+    assert "reason" in asked
+    assistant.text(sender, "receiving prison has no email address")
+    progress = store.episode_facts(assistant.db, "A1234BC").progress
+    assert progress[("transfer", "support_known_transfer")] == "done"
+    assert progress[("transfer", "ndtms_form")] == "skipped"
+    term = assistant.text(sender, "what does ACCT mean")
+    assert "ACCT" in term and "Source: 001" in term
+
+
+def test_every_message_is_logged_for_managers(assistant) -> None:
+    sender = conversation()
+    assistant.text(sender, "what does TTG mean")
+    with assistant.db.transaction() as session:
+        rows = session.scalars(select(GuidanceQuery).where(GuidanceQuery.conversation_id == sender)).all()
+    assert [(r.text, r.action) for r in rows] == [("what does TTG mean", "action_define_term")]
+    assert rows[0].cited and rows[0].intent == "define_term"
