@@ -31,16 +31,18 @@ def hit_answer(hit: Hit) -> str:
 
 
 def term_answer(term: GlossaryTerm) -> Answer:
+    sources = [answers.source_line(e.source) for e in term.expansions]
     if len(term.expansions) == 1:
-        expansion = term.expansions[0]
-        text = f"{term.term}: {expansion.text}. {term.explanation}\n{answers.source_line(expansion.source)}"
+        lines = [f"{term.term}: {term.expansions[0].text}. {term.explanation}"]
     else:
         lines = [f"{term.term} is expanded in more than one way in the documents:"]
-        lines += [f"• {e.text} ({answers.source_line(e.source)})" for e in term.expansions]
-        text = "\n".join([*lines, term.explanation])
+        lines += [f"• {e.text} ({source})" for e, source in zip(term.expansions, sources, strict=True)]
+        lines.append(term.explanation)
     if term.notes:
-        text += f"\nNote: {term.notes}"
-    return Answer(text, cited="; ".join(str(e.source) for e in term.expansions))
+        lines.append(f"Note: {term.notes}")
+    if len(term.expansions) == 1:
+        lines.append(sources[0])
+    return Answer("\n".join(lines), cited="; ".join(str(e.source) for e in term.expansions))
 
 
 class ActionAnswerProtocol(ThroughcareAction):

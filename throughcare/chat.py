@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import time
 import uuid
 
 import httpx
@@ -32,6 +33,22 @@ def _show(console: Console, replies: list[dict]) -> list[dict]:
     return buttons
 
 
+def wait_until_ready(url: str, console: Console, timeout: float = 300) -> bool:
+    """Wait for Rasa to load its model, so the first message is not lost while the servers start."""
+    # Rasa only starts listening once its model is loaded, so any answer on "/" means ready.
+    root_url = str(httpx.URL(url).copy_with(path="/"))
+    with console.status("The assistant is still starting (Rasa loads its model once); one moment..."):
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            try:
+                if httpx.get(root_url, timeout=2).status_code == 200:
+                    return True
+            except httpx.HTTPError:
+                pass
+            time.sleep(1)
+    return False
+
+
 def run_chat(url: str, staff_id: int | None, secret: bytes | None) -> None:
     console = Console()
     sender = f"terminal-{uuid.uuid4().hex[:12]}"
@@ -40,6 +57,7 @@ def run_chat(url: str, staff_id: int | None, secret: bytes | None) -> None:
         "what does TTG mean? · help. Type a button's number to press it; /quit or Ctrl-D to leave."
     )
     buttons: list[dict] = []
+    ready = False
     while True:
         try:
             text = console.input("[bold]you>[/] ").strip()
@@ -52,6 +70,8 @@ def run_chat(url: str, staff_id: int | None, secret: bytes | None) -> None:
             continue
         if text.isdigit() and 0 < int(text) <= len(buttons):
             text = buttons[int(text) - 1]["payload"]
+        if not ready:
+            ready = wait_until_ready(url, console)
         try:
             buttons = _show(console, send(url, sender, text, staff_id, secret))
         except httpx.HTTPError as err:
