@@ -49,7 +49,10 @@ $(SPACY_PIPELINE)/meta.json: $(KNOWLEDGE) scripts/build_spacy_pipeline.py .venv/
 
 # Trained only when the training data, domain, config or spaCy pipeline changed.
 $(MODEL): $(NLU_SOURCES) $(SPACY_PIPELINE)/meta.json
-	.venv-rasa/bin/rasa train --quiet --fixed-model-name throughcare --out models
+	@mkdir -p var/log
+	@echo "Training the assistant (a few minutes, only when the data changed; log in var/log/train.log)..."
+	@.venv-rasa/bin/rasa train --fixed-model-name throughcare --out models > var/log/train.log 2>&1 \
+	  || { tail -n 30 var/log/train.log; echo "Training failed; see var/log/train.log."; exit 1; }
 
 model: $(MODEL)
 
