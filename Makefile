@@ -5,6 +5,7 @@ PYTHON310 = $(shell scripts/find-python310)
 UV := .tools/bin/uv
 UV_VERSION := 0.13.8
 SPACY_PIPELINE := build/spacy/en_throughcare
+PATTERNS := build/ruler_patterns.jsonl
 MODEL := models/throughcare.tar.gz
 NLU_SOURCES := $(shell find data -name '*.yml') domain.yml config.yml
 KNOWLEDGE := $(shell find knowledge -name '*.yml')
@@ -42,10 +43,15 @@ setup: .venv/.synced .venv-rasa/.synced
 validate: .venv/.synced
 	.venv/bin/throughcare knowledge validate
 
-# The spaCy pipeline Rasa loads: blank English plus an entity ruler generated from knowledge/.
-$(SPACY_PIPELINE)/meta.json: $(KNOWLEDGE) scripts/build_spacy_pipeline.py .venv/.synced .venv-rasa/.synced
-	.venv/bin/throughcare nlu-patterns build/ruler_patterns.jsonl
-	.venv-rasa/bin/python scripts/build_spacy_pipeline.py build/ruler_patterns.jsonl $(SPACY_PIPELINE)
+# Entity-ruler patterns from knowledge/; the file is replaced only when the patterns differ, so editing
+# a fact or a citation does not retrain the model.
+$(PATTERNS): $(KNOWLEDGE) .venv/.synced
+	@.venv/bin/throughcare nlu-patterns $@.new > /dev/null
+	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+
+# The spaCy pipeline Rasa loads: blank English plus that entity ruler.
+$(SPACY_PIPELINE)/meta.json: $(PATTERNS) scripts/build_spacy_pipeline.py .venv-rasa/.synced
+	.venv-rasa/bin/python scripts/build_spacy_pipeline.py $(PATTERNS) $(SPACY_PIPELINE)
 
 # Trained only when the training data, domain, config or spaCy pipeline changed.
 $(MODEL): $(NLU_SOURCES) $(SPACY_PIPELINE)/meta.json

@@ -175,6 +175,8 @@ class ServiceProfile(Strict):
     joint_review_timescale: str
     illicit_use_visit_timescale: str
     notes: str | None = None
+    # The documents each choice rests on.
+    sources: list[Source] = Field(min_length=1)
 
 
 class Knowledge(Strict):
