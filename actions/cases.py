@@ -58,20 +58,8 @@ class ActionCaseload(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
         episodes = await off_loop(store.caseload, database(), staff.id)
-        if not episodes:
-            return Answer("You have no open clients as key worker.")
         day = today()
-        rows = [(facts, next_steps(facts, knowledge(), day)) for facts in episodes]
-        overdue = [(f, s) for f, s in rows if any(step.overdue for step in s)]
-        lines = [f"Your caseload: {len(rows)} open clients, {len(overdue)} with something overdue."]
-        for facts, steps in sorted(
-            rows, key=lambda r: (not any(s.overdue for s in r[1]), r[1][0].due if r[1] and r[1][0].due else day)
-        ):
-            first = steps[0] if steps else None
-            summary = answers.describe_step(first, day).split(". Rule:")[0] if first else "nothing due"
-            lines.append(f"• {answers.client_label(facts)}: {summary}")
-        lines.append('Ask "what\'s next for <prison number>" for the full list with sources.')
-        return Answer("\n".join(lines[:16]))
+        return Answer(answers.caseload_answer([(f, next_steps(f, knowledge(), day)) for f in episodes], day))
 
 
 class ActionDueDate(ThroughcareAction):

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import json
+
 from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button
@@ -110,7 +112,7 @@ class ActionClarify(ThroughcareAction):
         }
         if message.prison_number:
             entities["prison_number"] = message.prison_number
-        payload_entities = "" if not entities else "{" + ",".join(f'"{k}":"{v}"' for k, v in entities.items()) + "}"
+        payload_entities = json.dumps(entities, separators=(",", ":")) if entities else ""
         return Answer(
             "Sorry, I'm not sure what you meant. Did you mean one of these?",
             buttons=[button(INTENT_WORDS[name], f"/{name}{payload_entities}") for name in likely],

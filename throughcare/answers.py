@@ -28,7 +28,8 @@ def client_label(facts: EpisodeFacts) -> str:
     return f"{facts.prison_number} ({facts.initials})" if facts.initials else facts.prison_number
 
 
-def describe_step(step: NextStep, today: dt.date) -> str:
+def step_summary(step: NextStep, today: dt.date) -> str:
+    """What, when and by whom, in one line."""
     if step.due is None:
         timing = "no fixed date"
     elif step.overdue:
@@ -38,12 +39,35 @@ def describe_step(step: NextStep, today: dt.date) -> str:
     else:
         timing = f"due {day(step.due)}"
     optional = "" if step.mandatory else " (optional)"
-    text = (
-        f"{step.what.rstrip('.')}{optional}: {timing}, by the {step.who}. Rule: {step.rule}. {source_line(step.source)}"
-    )
+    return f"{step.what.rstrip('.')}{optional}: {timing}, by the {step.who}"
+
+
+def describe_step(step: NextStep, today: dt.date) -> str:
+    """The step with its rule and source, as every protocol answer gives it."""
+    text = f"{step_summary(step, today)}. Rule: {step.rule}. {source_line(step.source)}"
     if step.clinical:
         text += f" ({CLINICAL_NOTE})"
     return text
+
+
+def caseload_answer(rows: list[tuple[EpisodeFacts, list[NextStep]]], today: dt.date, limit: int = 12) -> str:
+    """A key worker's open clients, most urgent first: anything overdue, then the soonest due."""
+    if not rows:
+        return "You have no open clients as key worker."
+
+    def urgency(row: tuple[EpisodeFacts, list[NextStep]]) -> tuple[bool, dt.date]:
+        steps = row[1]
+        return (not steps[0].overdue, steps[0].due or dt.date.max) if steps else (True, dt.date.max)
+
+    ordered = sorted(rows, key=urgency)
+    overdue = sum(1 for _, steps in rows if any(s.overdue for s in steps))
+    lines = [f"Your caseload: {len(rows)} open clients, {overdue} with something overdue."]
+    for facts, steps in ordered[:limit]:
+        lines.append(f"• {client_label(facts)}: {step_summary(steps[0], today) if steps else 'nothing due'}")
+    if len(ordered) > limit:
+        lines.append(f"…and {len(ordered) - limit} more.")
+    lines.append("Ask \"what's next for <prison number>\" for each client's full list with sources.")
+    return "\n".join(lines)
 
 
 def next_steps_answer(facts: EpisodeFacts, steps: list[NextStep], today: dt.date, limit: int = 6) -> str:

@@ -82,6 +82,15 @@ def next_command(prison_number: str, today: str = typer.Option(None, help="Prete
     console.print(answers.next_steps_answer(facts, next_steps(facts, load_knowledge(), day), day), highlight=False)
 
 
+@app.command("caseload")
+def caseload(staff_id: int, today: str = typer.Option(None, help="Pretend today is YYYY-MM-DD.")) -> None:
+    """A key worker's open clients, most urgent first: the same answer the chat gives."""
+    day = _today(today)
+    knowledge = load_knowledge()
+    rows = [(f, next_steps(f, knowledge, day)) for f in store.caseload(_database(), staff_id)]
+    console.print(answers.caseload_answer(rows, day), highlight=False)
+
+
 @staff_app.command("add")
 def staff_add(name: str, role: Role = typer.Option(Role.practitioner), team: str = typer.Option(None)) -> None:
     """Add a staff member (display name only; no other personal details are needed)."""
