@@ -6,9 +6,14 @@ import functools
 from dataclasses import dataclass
 
 import bm25s
+import bm25s.stopwords
 import Stemmer
 
+from throughcare.engine import describe_rule
 from throughcare.knowledge import Knowledge, Source, default_knowledge
+
+# The longer English list: questions are full of "how do we", which the short list keeps.
+STOPWORDS = list(bm25s.stopwords.STOPWORDS_EN_PLUS)
 
 
 @dataclass(frozen=True)
@@ -33,8 +38,10 @@ def _documents(knowledge: Knowledge) -> list[tuple[Hit, str]]:
         hit = Hit("procedure", p.id, p.title, answer, p.source, any(s.clinical for s in p.steps), 0.0)
         docs.append((hit, " ".join([p.title, p.title, p.summary, *p.aliases, steps])))
     for s in knowledge.timescales.values():
-        hit = Hit("timescale", s.id, s.title, s.explanation, s.source, False, 0.0)
-        docs.append((hit, " ".join([s.title, s.title, s.explanation, s.counted_from.replace("_", " ")])))
+        hit = Hit("timescale", s.id, s.title, f"{s.explanation} ({describe_rule(s)}.)", s.source, False, 0.0)
+        # Questions about timescales say "how long", "deadline" or "due" rather than the item's own words.
+        asked_as = "how long timescale deadline due within days weeks when"
+        docs.append((hit, " ".join([s.title, s.title, s.explanation, asked_as])))
     for g in knowledge.glossary:
         expansions = " / ".join(e.text for e in g.expansions)
         hit = Hit("term", g.term, f"{g.term}: {expansions}", g.explanation, g.expansions[0].source, False, 0.0)
@@ -50,14 +57,21 @@ class KnowledgeSearch:
         self._hits = [hit for hit, _ in documents]
         self._retriever = bm25s.BM25()
         self._retriever.index(
-            bm25s.tokenize([text for _, text in documents], stopwords="en", stemmer=self._stemmer, show_progress=False),
+            bm25s.tokenize(
+                [text for _, text in documents], stopwords=STOPWORDS, stemmer=self._stemmer, show_progress=False
+            ),
             show_progress=False,
         )
 
+    def _tokenize(self, texts: list[str], return_ids: bool = True):  # type: ignore[no-untyped-def]
+        return bm25s.tokenize(
+            texts, stopwords=STOPWORDS, stemmer=self._stemmer, return_ids=return_ids, show_progress=False
+        )
+
     def search(self, query: str, limit: int = 3, min_score: float = 0.5) -> list[Hit]:
-        tokens = bm25s.tokenize([query], stopwords="en", stemmer=self._stemmer, return_ids=False, show_progress=False)[
-            0
-        ]
+        tokens = bm25s.tokenize(
+            [query], stopwords=STOPWORDS, stemmer=self._stemmer, return_ids=False, show_progress=False
+        )[0]
         known = [t for t in tokens if t in self._retriever.vocab_dict]
         if not known:
             return []
