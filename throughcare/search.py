@@ -38,7 +38,8 @@ def _documents(knowledge: Knowledge) -> list[tuple[Hit, str]]:
         hit = Hit("procedure", p.id, p.title, answer, p.source, any(s.clinical for s in p.steps), 0.0)
         docs.append((hit, " ".join([p.title, p.title, p.summary, *p.aliases, steps])))
     for s in knowledge.timescales.values():
-        hit = Hit("timescale", s.id, s.title, f"{s.explanation} ({describe_rule(s)}.)", s.source, False, 0.0)
+        rule = describe_rule(s)
+        hit = Hit("timescale", s.id, s.title, f"{s.explanation} ({rule}.)", s.source, False, 0.0)
         # Questions about timescales say "how long", "deadline" or "due" rather than the item's own words.
         asked_as = "how long timescale deadline due within days weeks when"
         docs.append((hit, " ".join([s.title, s.title, s.explanation, asked_as])))
@@ -56,12 +57,7 @@ class KnowledgeSearch:
         documents = _documents(knowledge)
         self._hits = [hit for hit, _ in documents]
         self._retriever = bm25s.BM25()
-        self._retriever.index(
-            bm25s.tokenize(
-                [text for _, text in documents], stopwords=STOPWORDS, stemmer=self._stemmer, show_progress=False
-            ),
-            show_progress=False,
-        )
+        self._retriever.index(self._tokenize([text for _, text in documents]), show_progress=False)
 
     def _tokenize(self, texts: list[str], return_ids: bool = True):  # type: ignore[no-untyped-def]
         return bm25s.tokenize(
@@ -69,9 +65,7 @@ class KnowledgeSearch:
         )
 
     def search(self, query: str, limit: int = 3, min_score: float = 0.5) -> list[Hit]:
-        tokens = bm25s.tokenize(
-            [query], stopwords=STOPWORDS, stemmer=self._stemmer, return_ids=False, show_progress=False
-        )[0]
+        tokens = self._tokenize([query], return_ids=False)[0]
         known = [t for t in tokens if t in self._retriever.vocab_dict]
         if not known:
             return []
