@@ -9,7 +9,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from throughcare import answers, demo, identity, store
+from throughcare import answers, coverage, demo, identity, store
 from throughcare.chat import DEFAULT_URL, run_chat
 from throughcare.db import Database, database_url
 from throughcare.engine import next_steps
@@ -52,6 +52,25 @@ def demo_data(reset: bool = typer.Option(False, help="Delete everything first an
     """Load the synthetic demo caseload (skipped when clients already exist, unless --reset)."""
     loaded = demo.load_demo_data(_database(), dt.date.today(), reset=reset)
     console.print(f"Loaded {loaded} demo clients." if loaded else "Demo data already present; kept as it is.")
+
+
+@knowledge_app.command("coverage")
+def knowledge_coverage(
+    write: bool = typer.Option(False, help="Rewrite the 'covered by' column of docs/coverage.md."),
+) -> None:
+    """Check docs/coverage.md against the knowledge's citations: every section covered or reasoned."""
+    knowledge = load_knowledge()
+    text = coverage.read_default_map()
+    if write:
+        coverage.DEFAULT_MAP.write_text(coverage.render(knowledge, text), encoding="utf-8")
+        text = coverage.read_default_map()
+    found = coverage.problems(knowledge, text)
+    for problem in found:
+        console.print(f"[red]✗[/red] {problem}")
+    if found:
+        raise typer.Exit(1)
+    rows = coverage.read_map(text)
+    console.print(f"Coverage map is complete: {len(rows)} sections, each covered or reasoned.")
 
 
 @knowledge_app.command("validate")
