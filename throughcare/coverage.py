@@ -30,12 +30,16 @@ def citations(knowledge: Knowledge) -> Iterator[tuple[str, Source]]:
     """Every (item label, source) pair the knowledge holds."""
     for timescale in knowledge.timescales.values():
         yield f"timescale:{timescale.id}", timescale.source
+        for difference in timescale.differences:
+            yield f"timescale:{timescale.id}", difference.source
     for procedure in knowledge.procedures.values():
         yield f"procedure:{procedure.id}", procedure.source
         for step in procedure.steps:
             yield f"step:{procedure.id}.{step.id}", step.source
     for topic in knowledge.topics.values():
         yield f"topic:{topic.id}", topic.source
+        for difference in topic.differences:
+            yield f"topic:{topic.id}", difference.source
     for entry in knowledge.glossary:
         for expansion in entry.expansions:
             yield f"term:{entry.term}", expansion.source

@@ -62,6 +62,13 @@ class Source(Strict):
         return f"{self.document}, {self.section}"
 
 
+class Difference(Strict):
+    """What another document says where it disagrees with the item's main answer (the local choice)."""
+
+    says: str
+    source: Source
+
+
 class Timescale(Strict):
     id: str
     title: str
@@ -73,6 +80,7 @@ class Timescale(Strict):
     ideal_amount: int | None = None
     explanation: str
     notes: str | None = None
+    differences: list[Difference] = []
     source: Source
 
 
@@ -132,6 +140,7 @@ class Topic(Strict):
     keywords: list[str] = []
     clinical: bool = False
     notes: str | None = None
+    differences: list[Difference] = []
     source: Source
 
 
