@@ -24,7 +24,7 @@ EVENT_STEPS = {
     "triage": ("triage",),
     "review": ("care_plan_review",),
     "joint_review": ("joint_review",),
-    "release_date": ("release_preparation", "release:"),
+    "release_date": ("release_preparation", "release:", "release_planning:"),
     "transfer": ("transfer:",),
 }
 EVENT_DONE_FIELDS = {
@@ -63,6 +63,8 @@ class ActionCaseload(ThroughcareAction):
 
 
 class ActionDueDate(ThroughcareAction):
+    answers_during_walk = True
+
     def name(self) -> str:
         return "action_due_date"
 

@@ -24,6 +24,9 @@ EVENT_WORDS = {
     "reception": "reception into custody",
 }
 
+# Both are worked through inside the release window: the local checklist and the national written plan.
+RELEASE_CHECKLISTS = ("release_planning", "release")
+
 
 @dataclass(frozen=True)
 class EpisodeFacts:
@@ -70,6 +73,19 @@ class NextStep:
     step_id: str | None = None
     clinical: bool = False
     mandatory: bool = True
+
+
+def event_date(facts: EpisodeFacts, event: str) -> dt.date | None:
+    """The date on the client's record that a timescale counts from, if the record has it."""
+    return {
+        "referral": facts.referral_date,
+        "initial_assessment": facts.initial_assessment_date,
+        "triage": facts.triage_date,
+        "last_review": facts.last_review_date or facts.triage_date,
+        "expected_release": facts.expected_release_date,
+        "planned_transfer": facts.planned_transfer_date,
+        "reception": facts.reception_date,
+    }[event]
 
 
 def due_date(timescale: Timescale, start: dt.date) -> dt.date:
@@ -266,7 +282,8 @@ def _release_steps(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date) ->
                 procedure_id="release",
             )
         ]
-    return _checklist_steps(knowledge.procedures["release"], facts, today, release, "before the release date")
+    checklists = [knowledge.procedures[procedure_id] for procedure_id in RELEASE_CHECKLISTS]
+    return [step for p in checklists for step in _checklist_steps(p, facts, today, release, "before the release date")]
 
 
 def _transfer_steps(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date) -> list[NextStep]:
@@ -278,7 +295,7 @@ def _transfer_steps(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date) -
 
 def _started_checklist_steps(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date) -> list[NextStep]:
     """Checklists begun by hand (positive exit, withdrawal, escalations) stay on the list until finished."""
-    timed = {"release", "transfer"}
+    timed = {*RELEASE_CHECKLISTS, "transfer"}
     started = {procedure_id for procedure_id, _ in facts.progress} - timed
     steps: list[NextStep] = []
     for procedure_id in sorted(started):
