@@ -10,6 +10,7 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.common import (
+    WALK_BUTTONS,
     Answer,
     Refusal,
     ThroughcareAction,
@@ -72,13 +73,7 @@ def _step_card(procedure: Procedure, step: Step, facts: EpisodeFacts, intro: str
     lines.append(answers.source_line(step.source))
     return Answer(
         "\n".join(lines),
-        buttons=[
-            button("Done", "/step_done"),
-            button("Skip", "/step_skip"),
-            button("Why?", "/step_why"),
-            button("Back", "/step_back"),
-            button("Stop", "/checklist_stop"),
-        ],
+        buttons=WALK_BUTTONS,
         cited=str(step.source),
         events=[SlotSet("checklist", procedure.id), SlotSet("checklist_step", step.id)],
     )

@@ -37,6 +37,15 @@ NO_WORDS = 'I work with words. Try "what\'s next for A1234BC?" or "help".'
 MAX_MESSAGE_LENGTH = 1500
 
 
+WALK_BUTTONS = [
+    {"title": "Done", "payload": "/step_done"},
+    {"title": "Skip", "payload": "/step_skip"},
+    {"title": "Why?", "payload": "/step_why"},
+    {"title": "Back", "payload": "/step_back"},
+    {"title": "Stop", "payload": "/checklist_stop"},
+]
+
+
 @dataclass
 class Answer:
     text: str
@@ -115,8 +124,21 @@ def unknown_client_answer(prison_number: str, error: store.UnknownClient) -> Ans
     )
 
 
+def walk_reminder(tracker: Tracker) -> str | None:
+    """The step still open on screen, for answers given in the middle of a checklist walk."""
+    procedure = default_knowledge().procedures.get(tracker.get_slot("checklist") or "")
+    step_id = tracker.get_slot("checklist_step")
+    step = next((s for s in procedure.steps if s.id == step_id), None) if procedure else None
+    if procedure is None or step is None:
+        return None
+    return f"Still on the {procedure.title.lower()} checklist: {step.what}\nSay done, skip, why, back or stop."
+
+
 class ThroughcareAction(Action, ABC):
     """Answers one kind of request, turns a database fault into a kind reply, and logs the query."""
+
+    # A question asked in the middle of a checklist walk is answered, then the walk carries on.
+    answers_during_walk = False
 
     @abstractmethod
     async def answer(self, message: Message, tracker: Tracker) -> Answer: ...
@@ -141,6 +163,10 @@ class ThroughcareAction(Action, ABC):
             except SQLAlchemyError:
                 logger.exception("database error in %s", self.name())
                 answer = Answer(DATABASE_DOWN)
+        reminder = walk_reminder(tracker) if self.answers_during_walk and answer.text else None
+        if reminder:
+            answer.text += f"\n\n{reminder}"
+            answer.buttons = answer.buttons + WALK_BUTTONS
         if answer.text:
             dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None)
         await self._log(tracker, message, answer)

@@ -7,7 +7,9 @@ import json
 from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button
-from actions.parsing import Message
+from actions.parsing import Message, question_text
+from actions.protocol import hit_button
+from throughcare.search import default_search
 
 HELP = (
     "I can help with:\n"
@@ -95,7 +97,10 @@ def _previous_user_intent(tracker: Tracker) -> str | None:
 
 
 class ActionClarify(ThroughcareAction):
-    """Low NLU confidence: offer the two likeliest meanings; a second miss in a row offers help instead."""
+    """Low NLU confidence: offer the best matches in the knowledge and the likeliest meanings.
+
+    A second miss in a row offers help instead. Both are logged as fallbacks for managers to review.
+    """
 
     def name(self) -> str:
         return "action_clarify"
@@ -113,8 +118,12 @@ class ActionClarify(ThroughcareAction):
         if message.prison_number:
             entities["prison_number"] = message.prison_number
         payload_entities = json.dumps(entities, separators=(",", ":")) if entities else ""
-        return Answer(
-            "Sorry, I'm not sure what you meant. Did you mean one of these?",
-            buttons=[button(INTENT_WORDS[name], f"/{name}{payload_entities}") for name in likely],
-            fell_back=True,
-        )
+        meanings = [button(INTENT_WORDS[name], f"/{name}{payload_entities}") for name in likely]
+        hits = default_search().search(question_text(message, tracker))
+        if hits:
+            return Answer(
+                "I'm not sure what you meant. These parts of the protocol may answer it, or choose what you wanted:",
+                buttons=[hit_button(h) for h in hits] + meanings[:1],
+                fell_back=True,
+            )
+        return Answer("Sorry, I'm not sure what you meant. Did you mean one of these?", meanings, fell_back=True)

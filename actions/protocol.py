@@ -6,9 +6,9 @@ import re
 
 from rasa_sdk import Tracker
 
-from actions.common import Answer, ThroughcareAction, button, knowledge
+from actions.common import Answer, ThroughcareAction, button, database, knowledge, off_loop, signed_in_staff, today
 from actions.parsing import Message, question_text
-from throughcare import answers
+from throughcare import answers, store
 from throughcare.knowledge import GlossaryTerm
 from throughcare.search import Hit, default_search
 
@@ -24,10 +24,27 @@ TERM_QUESTION = re.compile(
 
 
 def hit_answer(hit: Hit) -> str:
-    text = f"{hit.title}\n{hit.answer}"
+    lines = [hit.title, hit.answer]
     if hit.clinical:
-        text += f"\n{answers.CLINICAL_NOTE}"
-    return f"{text}\n{answers.source_line(hit.source)}"
+        lines.append(answers.CLINICAL_NOTE)
+    lines.append(answers.source_line(hit.source))
+    lines += answers.differences_lines(hit.differences)
+    return "\n".join(lines)
+
+
+def hit_button(hit: Hit, prefix: str = "") -> dict:
+    return button(f"{prefix}{hit.title} ({hit.source})", f'/ask_protocol{{"knowledge_item":"{hit.kind}:{hit.id}"}}')
+
+
+async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) -> str | None:
+    """For a timescale question with a client in context, the date worked out from their record."""
+    if hit.timescale is None or message.prison_number is None or await signed_in_staff(tracker) is None:
+        return None
+    try:
+        facts = await off_loop(store.episode_facts, database(), message.prison_number)
+    except store.UnknownClient:
+        return None
+    return answers.timescale_for_client(knowledge().timescale(hit.timescale), facts, today())
 
 
 def term_answer(term: GlossaryTerm) -> Answer:
@@ -46,6 +63,8 @@ def term_answer(term: GlossaryTerm) -> Answer:
 
 
 class ActionAnswerProtocol(ThroughcareAction):
+    answers_during_walk = True
+
     def name(self) -> str:
         return "action_answer_protocol"
 
@@ -57,14 +76,16 @@ class ActionAnswerProtocol(ThroughcareAction):
         if not hits:
             return Answer(NO_ANSWER, fell_back=True)
         best, others = hits[0], hits[1:]
-        return Answer(
-            hit_answer(best),
-            buttons=[button(f"Or: {h.title}", f'/ask_protocol{{"knowledge_item":"{h.kind}:{h.id}"}}') for h in others],
-            cited=str(best.source),
-        )
+        text = hit_answer(best)
+        for_client = await client_timescale_line(best, message, tracker)
+        if for_client:
+            text += f"\n{for_client}"
+        return Answer(text, buttons=[hit_button(h, "Or: ") for h in others], cited=str(best.source))
 
 
 class ActionDefineTerm(ThroughcareAction):
+    answers_during_walk = True
+
     def name(self) -> str:
         return "action_define_term"
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from throughcare.engine import EpisodeFacts, NextStep
-from throughcare.knowledge import Source
+from throughcare.engine import EVENT_WORDS, EpisodeFacts, NextStep, due_date, event_date
+from throughcare.knowledge import Difference, Source, Timescale
 
 CLINICAL_NOTE = "Clinical information for the clinical team: not an instruction to act on alone."
 STAGE_WORDS = {
@@ -22,6 +22,27 @@ def day(date: dt.date) -> str:
 
 def source_line(source: Source) -> str:
     return f"Source: {source}"
+
+
+def differences_lines(differences: tuple[Difference, ...] | list[Difference]) -> list[str]:
+    """Where other documents differ: each view with its source; the answer above is the local choice."""
+    if not differences:
+        return []
+    return ["The documents differ. The answer above is what this service follows; elsewhere:"] + [
+        f"• {d.says} ({source_line(d.source)})" for d in differences
+    ]
+
+
+def timescale_for_client(timescale: Timescale, facts: EpisodeFacts, today: dt.date) -> str:
+    """The timescale worked out from one client's record, or what the record still lacks."""
+    label = client_label(facts)
+    event = EVENT_WORDS[timescale.counted_from]
+    start = event_date(facts, timescale.counted_from)
+    if start is None:
+        return f"For {label}: the record has no date for {event} yet, so I can't work it out."
+    due = due_date(timescale, start)
+    passed = ", which has passed" if due < today else ""
+    return f"For {label}, counting from {event} on {day(start)}: {day(due)}{passed}."
 
 
 def client_label(facts: EpisodeFacts) -> str:

@@ -139,6 +139,8 @@ class Topic(Strict):
     answer: str
     keywords: list[str] = []
     clinical: bool = False
+    # A topic about a timescale names it, so an answer can work out the date for a client in context.
+    timescale: str | None = None
     notes: str | None = None
     differences: list[Difference] = []
     source: Source
@@ -324,6 +326,9 @@ def _check_references(knowledge: Knowledge, origin: dict[str, Path]) -> None:
                     f"{origin[procedure.id]}: procedure {procedure.id}, step {step.id}: "
                     f"unknown timescale '{step.timescale}'"
                 )
+    for topic in knowledge.topics.values():
+        if topic.timescale and topic.timescale not in knowledge.timescales:
+            raise KnowledgeError(f"{origin[topic.id]}: topic {topic.id}: unknown timescale '{topic.timescale}'")
     for field, timescale_id in knowledge.profile.model_dump().items():
         if field.endswith("_timescale") and timescale_id not in knowledge.timescales:
             raise KnowledgeError(f"service_profile: {field} names unknown timescale '{timescale_id}'")

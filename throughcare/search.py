@@ -10,7 +10,7 @@ import bm25s.stopwords
 import Stemmer
 
 from throughcare.engine import describe_rule
-from throughcare.knowledge import Knowledge, Source, default_knowledge
+from throughcare.knowledge import Difference, Knowledge, Source, default_knowledge
 
 # The longer English list: questions are full of "how do we", which the short list keeps.
 STOPWORDS = list(bm25s.stopwords.STOPWORDS_EN_PLUS)
@@ -25,12 +25,16 @@ class Hit:
     source: Source
     clinical: bool
     score: float
+    # What other documents say where they differ from this answer.
+    differences: tuple[Difference, ...] = ()
+    # The timescale the item is about, if any, so a client's date can be worked out.
+    timescale: str | None = None
 
 
 def _documents(knowledge: Knowledge) -> list[tuple[Hit, str]]:
     docs: list[tuple[Hit, str]] = []
     for t in knowledge.topics.values():
-        hit = Hit("topic", t.id, t.title, t.answer, t.source, t.clinical, 0.0)
+        hit = Hit("topic", t.id, t.title, t.answer, t.source, t.clinical, 0.0, tuple(t.differences), t.timescale)
         docs.append((hit, " ".join([t.title, t.title, t.answer, *t.keywords, *t.keywords])))
     for p in knowledge.procedures.values():
         steps = "; ".join(s.what for s in p.steps)
@@ -39,7 +43,8 @@ def _documents(knowledge: Knowledge) -> list[tuple[Hit, str]]:
         docs.append((hit, " ".join([p.title, p.title, p.summary, *p.aliases, steps])))
     for s in knowledge.timescales.values():
         rule = describe_rule(s)
-        hit = Hit("timescale", s.id, s.title, f"{s.explanation} ({rule}.)", s.source, False, 0.0)
+        answer = f"{s.explanation} ({rule}.)"
+        hit = Hit("timescale", s.id, s.title, answer, s.source, False, 0.0, tuple(s.differences), s.id)
         # Questions about timescales say "how long", "deadline" or "due" rather than the item's own words.
         asked_as = "how long timescale deadline due within days weeks when"
         docs.append((hit, " ".join([s.title, s.title, s.explanation, asked_as])))

@@ -1,3 +1,7 @@
+import re
+
+from sqlalchemy import select
+
 from actions.checklists import (
     ActionSkipStep,
     ActionStartChecklist,
@@ -6,7 +10,9 @@ from actions.checklists import (
     ActionStepWhy,
     ActionStopChecklist,
 )
+from actions.protocol import ActionDefineTerm
 from throughcare import store
+from throughcare.models import Client, Episode
 
 WALK = {"prison_number": "A1234BC", "checklist": "transfer"}
 
@@ -84,3 +90,39 @@ def test_steps_that_do_not_apply_are_left_out(run, knowledge) -> None:
 
 def test_step_commands_without_an_open_checklist_say_how_to_start(run) -> None:
     assert "No checklist is open" in run(ActionStepDone(), "done", "step_done").text
+
+
+def test_a_question_in_the_middle_of_a_walk_is_answered_and_the_walk_goes_on(run, knowledge) -> None:
+    step = knowledge.procedures["transfer"].steps[1]
+    term = run(ActionDefineTerm(), "what does NDTMS stand for", "define_term", slots=on_step(step.id))
+    assert term.text.startswith("NDTMS:")
+    assert f"Still on the transfer to another prison checklist: {step.what}" in term.text
+    assert [b["payload"] for b in term.buttons][-5:] == [
+        "/step_done",
+        "/step_skip",
+        "/step_why",
+        "/step_back",
+        "/checklist_stop",
+    ]
+    outside_a_walk = run(ActionDefineTerm(), "what does NDTMS stand for", "define_term")
+    assert "Still on" not in outside_a_walk.text
+
+
+def test_clinical_steps_appear_only_for_clients_on_a_prescription(run, case_db, knowledge) -> None:
+    with case_db.transaction() as session:
+        no_script = session.scalars(
+            select(Client.prison_number)
+            .join(Episode)
+            .where(Episode.stage == "in_treatment", Episode.on_prescription.is_(False))
+            .order_by(Client.prison_number)
+        ).first()
+    court = knowledge.procedures["court"]
+    clinical = [s for s in court.steps if s.condition == "on_prescription"]
+    assert clinical, "the court checklist has steps for clients on a prescription"
+
+    def total(number: str) -> int:
+        card = run(ActionStartChecklist(), f"court checklist for {number}", "start_checklist").text
+        return int(re.search(r"step \d+ of (\d+)", card).group(1))
+
+    assert total("A1234BC") == len(court.steps)
+    assert total(no_script) == len(court.steps) - len(clinical)

@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 
 from sqlalchemy import select
@@ -5,6 +6,7 @@ from sqlalchemy import select
 from actions.conversation import ActionClarify, ActionHelp
 from actions.protocol import ActionAnswerProtocol, ActionDefineTerm
 from actions.safeguarding import ActionRaiseSafeguarding
+from throughcare import answers, store
 from throughcare.models import GuidanceQuery
 
 
@@ -71,3 +73,39 @@ def test_low_confidence_offers_the_two_likeliest_meanings_then_help(run) -> None
 
 def test_help_lists_what_the_assistant_does(run) -> None:
     assert "what's next for a client" in run(ActionHelp(), "help", "help").text
+
+
+def test_where_documents_differ_the_answer_gives_each_view_with_its_source(run) -> None:
+    result = run(ActionAnswerProtocol(), "when do we start release planning", "ask_protocol")
+    assert "12-week" in result.text and "Source: 000" in result.text
+    assert "The documents differ" in result.text and "Source: 001, §9.3.3" in result.text
+
+
+def test_a_timescale_question_with_a_client_in_context_works_out_their_date(run, case_db) -> None:
+    release = store.episode_facts(case_db, "A1234BC").expected_release_date
+    result = run(
+        ActionAnswerProtocol(),
+        "when do we start release planning",
+        "ask_protocol",
+        slots={"prison_number": "A1234BC"},
+    )
+    assert "For A1234BC (" in result.text and "counting from release on" in result.text
+    assert answers.day(release - dt.timedelta(weeks=12)) in result.text
+    question = "when do we start release planning"
+    unsigned = run(ActionAnswerProtocol(), question, "ask_protocol", slots={"prison_number": "A1234BC"}, signed=False)
+    assert "For A1234BC" not in unsigned.text and "Source: 000" in unsigned.text
+
+
+def test_clinical_answers_are_marked_as_information_for_the_clinical_team(run) -> None:
+    result = run(ActionAnswerProtocol(), "can someone on methadone go to open conditions", "ask_protocol")
+    assert answers.CLINICAL_NOTE in result.text and "Source: 001" in result.text
+
+
+def test_an_unclear_message_offers_the_best_knowledge_matches_with_sources(run, case_db) -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_protocol", "confidence": 0.35}]
+    result = run(ActionClarify(), "naloxone kits on the way out??", "nlu_fallback", ranking=ranking)
+    knowledge_buttons = [b for b in result.buttons if b["payload"].startswith('/ask_protocol{"knowledge_item"')]
+    assert knowledge_buttons and all(re.search(r"\(00\d, .+\)$", b["title"]) for b in knowledge_buttons)
+    assert any("naloxone" in b["title"].lower() for b in knowledge_buttons)
+    with case_db.transaction() as session:
+        assert session.scalars(select(GuidanceQuery.fell_back)).one() is True
