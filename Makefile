@@ -13,12 +13,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 
-.PHONY: help setup demo test serve lint lock db model validate clean
+.PHONY: help setup demo test serve lint lock db model validate clean nlu-eval
 
 help:
 	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005)"
+	@echo "make nlu-eval  train if needed, score the NLU on the held-out set, update docs/benchmarks.md"
 	@echo "make lint    ruff;  make lock  recompile the lock files"
 
 $(UV):
@@ -74,6 +75,10 @@ serve: setup db model
 test: setup model
 	.venv/bin/ruff check .
 	.venv/bin/pytest
+
+# The model is trained on data/ only; tests/nlu/ is never seen in training.
+nlu-eval: setup model
+	.venv-rasa/bin/python scripts/nlu_eval.py --out results/nlu-eval --benchmarks docs/benchmarks.md
 
 lint: .venv/.synced
 	.venv/bin/ruff check .
