@@ -6,22 +6,27 @@ import json
 
 from rasa_sdk import Tracker
 
-from actions.common import Answer, ThroughcareAction, button
+from actions.common import Answer, ThroughcareAction, button, knowledge
 from actions.parsing import Message, question_text
 from actions.protocol import hit_button
 from throughcare.search import default_search
 
-HELP = (
-    "I can help with:\n"
-    "• what's next for a client: \"what's next for A1234BC?\"\n"
-    '• your caseload and what\'s overdue: "my caseload"\n'
-    '• recording progress: "IA done for A1234BC yesterday", "release date 14/01/2027"\n'
-    '• checklists step by step: "start the transfer checklist for A1234BC" (transfer, release, positive exit, '
-    "withdrawal, safeguarding, incident, accident, complaint)\n"
-    '• the protocol and the glossary: "how often are high risk clients reviewed?", "what does TTG mean?"\n'
-    '• a safeguarding concern: "I have a safeguarding concern"\n'
-    "Clients are named by prison number only. Clinical answers are information for the clinical team."
-)
+
+def help_text() -> str:
+    walks = ", ".join(p.title.lower() for p in knowledge().procedures.values())
+    return (
+        "I can help with:\n"
+        "• what's next for a client: \"what's next for A1234BC?\"\n"
+        '• your caseload and what\'s overdue: "my caseload"\n'
+        '• when one step is due: "when is A1234BC\'s triage due?", "is his review overdue?"\n'
+        '• recording progress: "IA done for A1234BC yesterday", "release date 14/01/2027"\n'
+        f'• walking through a procedure step by step: "start the transfer checklist for A1234BC" ({walks})\n'
+        '• the protocol and the glossary: "how often are high risk clients reviewed?", "what does TTG mean?"\n'
+        '• a safeguarding concern: "I have a safeguarding concern"\n'
+        "Clients are named by prison number only. Clinical answers are information for the clinical team."
+    )
+
+
 # How the clarification buttons describe each intent.
 INTENT_WORDS = {
     "ask_next_steps": "What's next for a client",
@@ -60,7 +65,7 @@ class ActionHelp(ThroughcareAction):
         return "action_help"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        return Answer(HELP)
+        return Answer(help_text())
 
 
 class ActionGoodbye(ThroughcareAction):
@@ -107,7 +112,7 @@ class ActionClarify(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         if _previous_user_intent(tracker) == "nlu_fallback":
-            return Answer(f"Sorry, I still didn't follow. {HELP}", fell_back=True)
+            return Answer(f"Sorry, I still didn't follow. {help_text()}", fell_back=True)
         ranking = tracker.latest_message.get("intent_ranking") or []
         likely = [r["name"] for r in ranking if r.get("name") in INTENT_WORDS][:2]
         entities = {
