@@ -39,10 +39,15 @@ def _named_procedure(message: Message, tracker: Tracker) -> Procedure | None:
         if found:
             return found
     text = f" {message.text.lower()} "
-    for procedure in knowledge().procedures.values():
-        names = [procedure.id.replace("_", " "), procedure.title.lower(), *(a.lower() for a in procedure.aliases)]
-        if any(f" {name} " in text or f" {name}?" in text for name in names):
-            return procedure
+    # The longest name wins, so "release planning" is not taken for "release".
+    named = [
+        (len(name), procedure)
+        for procedure in knowledge().procedures.values()
+        for name in (procedure.id.replace("_", " "), procedure.title.lower(), *(a.lower() for a in procedure.aliases))
+        if f" {name} " in text or f" {name}?" in text
+    ]
+    if named:
+        return max(named, key=lambda pair: pair[0])[1]
     active = tracker.get_slot("checklist")
     return knowledge().procedures.get(active) if active else None
 

@@ -115,7 +115,7 @@ def _production_settings(tmp_path: Path) -> tuple[dict[str, str], Path]:
     return env, REPO_ROOT / "endpoints.production.yml"
 
 
-@pytest.fixture(scope="module", params=["embedded", "production"])
+@pytest.fixture(scope="session", params=["embedded", "production"])
 def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore[no-untyped-def]
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make test` (it trains the model first).")
