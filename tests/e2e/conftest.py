@@ -51,6 +51,7 @@ def redis_unavailable_reason() -> str | None:
 
 @dataclass
 class Assistant:
+    profile: str
     url: str
     db: Database
     staff_id: int
@@ -181,7 +182,8 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
         ]
         try:
             _wait_until_up([f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/"], processes, log)
-            yield Assistant(f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook", db, demo_practitioner_id(db))
+            url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
+            yield Assistant(request.param, url, db, demo_practitioner_id(db))
         finally:
             for process in processes:
                 process.terminate()
