@@ -16,7 +16,7 @@ from actions.common import (
 )
 from actions.parsing import Message
 from throughcare import answers, store
-from throughcare.engine import NextStep, next_steps
+from throughcare.engine import NextStep, describe_rule, next_steps
 
 # Which steps a question about an event is asking after.
 EVENT_STEPS = {
@@ -27,10 +27,11 @@ EVENT_STEPS = {
     "release_date": ("release_preparation", "release:", "release_planning:"),
     "transfer": ("transfer:",),
 }
+# For a step already done: the record's field, how to say it, and the service profile's timescale for it.
 EVENT_DONE_FIELDS = {
-    "initial_assessment": ("initial_assessment_date", "The initial assessment was done on"),
-    "triage": ("triage_date", "The triage assessment was done on"),
-    "joint_review": ("joint_review_date", "The 13-week joint review was held on"),
+    "initial_assessment": ("initial_assessment_date", "The initial assessment was done on", "initial_assessment"),
+    "triage": ("triage_date", "The triage assessment was done on", "triage"),
+    "joint_review": ("joint_review_date", "The 13-week joint review was held on", "joint_review"),
 }
 
 
@@ -82,11 +83,15 @@ class ActionDueDate(ThroughcareAction):
             lines = [f"{answers.client_label(facts)}:"] + [answers.describe_step(s, day) for s in wanted[:6]]
             return Answer("\n".join(lines), cited=_cited(wanted))
         if event in EVENT_DONE_FIELDS:
-            field, said = EVENT_DONE_FIELDS[event]
+            field, said, kind = EVENT_DONE_FIELDS[event]
             done_on = getattr(facts, field)
             if done_on:
+                profile = knowledge().profile.model_dump()
+                timescale = knowledge().timescale(profile[f"{kind}_timescale"])
                 return Answer(
-                    f"{answers.client_label(facts)}: {said} {answers.day(done_on)}; nothing more is due for it."
+                    f"{answers.client_label(facts)}: {said} {answers.day(done_on)}; nothing more is due for it. "
+                    f"Rule: {describe_rule(timescale)}. {answers.source_line(timescale.source)}",
+                    cited=str(timescale.source),
                 )
         return Answer(
             f"{answers.client_label(facts)}: nothing of that kind is due. "

@@ -1,3 +1,5 @@
+import re
+
 from sqlalchemy import select
 
 from actions.cases import ActionCaseload, ActionDueDate, ActionNextSteps
@@ -75,3 +77,19 @@ def test_due_date_for_a_step_already_done(run, case_db) -> None:
     )
     done_on = store.episode_facts(case_db, "A1234BC").initial_assessment_date
     assert f"initial assessment was done on {answers.day(done_on)}" in result.text
+    assert "Rule: within 5 working days of referral" in result.text and "Source: 000" in result.text
+
+
+def test_is_his_review_overdue_answers_from_the_record_with_the_rule_and_source(run, case_db) -> None:
+    result = run(
+        ActionDueDate(),
+        "is his review overdue",
+        "ask_due_date",
+        [{"entity": "event", "value": "review"}],
+        slots={"prison_number": "A1234BC"},
+    )
+    facts = store.episode_facts(case_db, "A1234BC")
+    assert result.text.startswith("A1234BC") and "Care plan review" in result.text
+    assert re.search(r"(OVERDUE since|due) \w{3} \d+ \w{3} \d{4}", result.text)
+    assert "Rule: every" in result.text and "Source:" in result.text
+    assert facts.care_level is not None
