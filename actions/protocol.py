@@ -57,6 +57,8 @@ def term_answer(term: GlossaryTerm) -> Answer:
         lines.append(term.explanation)
     if term.notes:
         lines.append(f"Note: {term.notes}")
+    if term.clinical:
+        lines.append(answers.CLINICAL_NOTE)
     if len(term.expansions) == 1:
         lines.append(sources[0])
     return Answer("\n".join(lines), cited="; ".join(str(e.source) for e in term.expansions))

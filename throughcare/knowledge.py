@@ -130,6 +130,7 @@ class GlossaryTerm(Strict):
     expansions: list[Expansion] = Field(min_length=1)
     explanation: str
     aliases: list[str] = []
+    clinical: bool = False
     notes: str | None = None
 
 

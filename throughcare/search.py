@@ -50,7 +50,7 @@ def _documents(knowledge: Knowledge) -> list[tuple[Hit, str]]:
         docs.append((hit, " ".join([s.title, s.title, s.explanation, asked_as])))
     for g in knowledge.glossary:
         expansions = " / ".join(e.text for e in g.expansions)
-        hit = Hit("term", g.term, f"{g.term}: {expansions}", g.explanation, g.expansions[0].source, False, 0.0)
+        hit = Hit("term", g.term, f"{g.term}: {expansions}", g.explanation, g.expansions[0].source, g.clinical, 0.0)
         docs.append((hit, " ".join([g.term, *g.aliases, expansions, g.explanation])))
     return docs
 

@@ -109,3 +109,8 @@ def test_an_unclear_message_offers_the_best_knowledge_matches_with_sources(run, 
     assert any("naloxone" in b["title"].lower() for b in knowledge_buttons)
     with case_db.transaction() as session:
         assert session.scalars(select(GuidanceQuery.fell_back)).one() is True
+
+
+def test_clinical_glossary_terms_are_marked_for_the_clinical_team(run) -> None:
+    assert answers.CLINICAL_NOTE in run(ActionDefineTerm(), "what is methadone", "define_term").text
+    assert answers.CLINICAL_NOTE not in run(ActionDefineTerm(), "what does TTG mean", "define_term").text
