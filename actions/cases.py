@@ -72,7 +72,7 @@ class ActionDueDate(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         await require_staff(tracker)
         number = require_prison_number(message)
-        event = message.entity("event")
+        event = next((v for v in message.entity_values("event") if v in EVENT_STEPS), None)
         facts = await off_loop(store.episode_facts, database(), number)
         day = today()
         steps = next_steps(facts, knowledge(), day)

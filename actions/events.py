@@ -32,8 +32,9 @@ class ActionRecordEvent(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
         number = require_prison_number(message)
-        event_name = message.entity("event")
-        if event_name not in store.EVENTS:
+        # The model may also mark words around the event ("13 week", "gmmh"); the first known event counts.
+        event_name = next((v for v in message.entity_values("event") if v in store.EVENTS), None)
+        if event_name is None:
             return Answer(ASK_EVENT)
         event = store.EVENTS[event_name]
         day = today()

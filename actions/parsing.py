@@ -32,6 +32,9 @@ class Message:
     def entity(self, name: str) -> str | None:
         return next((str(e["value"]) for e in self.entities if e.get("entity") == name), None)
 
+    def entity_values(self, name: str) -> list[str]:
+        return [str(e["value"]) for e in self.entities if e.get("entity") == name]
+
     def entity_text(self, name: str) -> str | None:
         """The words the user typed for an entity (before synonyms were applied)."""
         for e in self.entities:

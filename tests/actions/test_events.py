@@ -74,3 +74,14 @@ def test_recording_a_referral_for_a_new_client(run, case_db) -> None:
     )
     assert "Recorded a new referral for K7777ZZ" in result.text and "Initial assessment" in result.text
     assert store.episode_facts(case_db, "K7777ZZ").stage == "referred"
+
+
+def test_words_marked_around_the_event_do_not_hide_it(run, case_db) -> None:
+    entities = [
+        {"entity": "event", "value": "13 week"},
+        {"entity": "event", "value": "joint_review"},
+        {"entity": "date", "value": "today"},
+    ]
+    result = run(ActionRecordEvent(), "13 week joint review held for A1234BC today", "record_event", entities)
+    assert "Recorded the 13-week joint review" in result.text
+    assert store.episode_facts(case_db, "A1234BC").joint_review_date == dt.date.today()
