@@ -1,0 +1,1 @@
+"""Our own Rasa graph components (run inside .venv-rasa)."""
