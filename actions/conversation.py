@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button, knowledge
 from actions.parsing import Message, question_text
-from actions.protocol import hit_button
+from actions.protocol import hit_answer, hit_button
 from throughcare.search import default_search
 
 
@@ -102,7 +102,7 @@ def _previous_user_intent(tracker: Tracker) -> str | None:
 
 
 class ActionClarify(ThroughcareAction):
-    """Low NLU confidence: offer the best matches in the knowledge and the likeliest meanings.
+    """Low NLU confidence: answer from the closest knowledge item, offering other matches and the likeliest meaning.
 
     A second miss in a row offers help instead. Both are logged as fallbacks for managers to review.
     """
@@ -124,11 +124,15 @@ class ActionClarify(ThroughcareAction):
             entities["prison_number"] = message.prison_number
         payload_entities = json.dumps(entities, separators=(",", ":")) if entities else ""
         meanings = [button(INTENT_WORDS[name], f"/{name}{payload_entities}") for name in likely]
-        hits = default_search().search(question_text(message, tracker))
+        # A message naming a client is about their case, so the choices come first; otherwise it is most
+        # likely a question, and the closest part of the protocol is shown with the other matches as buttons.
+        hits = [] if message.prison_number_is_new else default_search().search(question_text(message, tracker))
         if hits:
+            best, others = hits[0], hits[1:]
             return Answer(
-                "I'm not sure what you meant. These parts of the protocol may answer it, or choose what you wanted:",
-                buttons=[hit_button(h) for h in hits] + meanings[:1],
+                f"I'm not sure I understood, but this is the closest in the protocol:\n{hit_answer(best)}",
+                buttons=[hit_button(h, "Or: ") for h in others] + meanings[:1],
+                cited=str(best.source),
                 fell_back=True,
             )
         return Answer("Sorry, I'm not sure what you meant. Did you mean one of these?", meanings, fell_back=True)

@@ -101,12 +101,14 @@ def test_clinical_answers_are_marked_as_information_for_the_clinical_team(run) -
     assert answers.CLINICAL_NOTE in result.text and "Source: 001" in result.text
 
 
-def test_an_unclear_message_offers_the_best_knowledge_matches_with_sources(run, case_db) -> None:
-    ranking = [{"name": "nlu_fallback", "confidence": 0.4}, {"name": "ask_protocol", "confidence": 0.35}]
+def test_an_unclear_question_is_answered_from_the_closest_knowledge_with_other_matches(run, case_db) -> None:
+    ranking = [{"name": "nlu_fallback", "confidence": 0.3}, {"name": "ask_protocol", "confidence": 0.28}]
     result = run(ActionClarify(), "naloxone kits on the way out??", "nlu_fallback", ranking=ranking)
+    assert "closest in the protocol" in result.text and "naloxone" in result.text.lower()
+    assert re.search(r"Source: 00\d", result.text)
     knowledge_buttons = [b for b in result.buttons if b["payload"].startswith('/ask_protocol{"knowledge_item"')]
     assert knowledge_buttons and all(re.search(r"\(00\d, .+\)$", b["title"]) for b in knowledge_buttons)
-    assert any("naloxone" in b["title"].lower() for b in knowledge_buttons)
+    assert result.buttons[-1]["payload"] == "/ask_protocol"
     with case_db.transaction() as session:
         assert session.scalars(select(GuidanceQuery.fell_back)).one() is True
 
