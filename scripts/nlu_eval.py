@@ -50,6 +50,12 @@ def intent_figures(out: Path) -> dict:
     }
 
 
+def learnt_entity_figures(out: Path) -> dict:
+    """F1 of the entities DIET learns from the training data (prison numbers come from the ruler instead)."""
+    report = json.loads((out / "DIETClassifier_report.json").read_text())
+    return {"entity_f1": {name: round(report[name]["f1-score"], 3) for name in ("event", "date") if name in report}}
+
+
 def prison_number_figures(nlu: Path, pipeline: Path) -> dict:
     nlp = spacy.load(pipeline)
     found = expected = correct = 0
@@ -85,6 +91,7 @@ def markdown(summary: dict) -> str:
         f"| intent accuracy | {summary['intent_accuracy']:.3f} | |",
         f"| prison-number entity F1 ({summary['prison_number_examples']} numbers) "
         f"| {summary['prison_number_f1']:.3f} | ≥ 0.98 |",
+        *(f"| `{name}` entity F1 (DIET) | {f1:.3f} | |" for name, f1 in summary["entity_f1"].items()),
         "",
         "Weakest intents (F1): "
         + ", ".join(f"{name} {f1:.2f}" for name, f1 in sorted(summary["intent_f1"].items(), key=lambda kv: kv[1])[:5])
@@ -122,6 +129,7 @@ def main() -> None:
         "nlu": str(args.nlu.resolve().relative_to(ROOT)) if args.nlu.resolve().is_relative_to(ROOT) else str(args.nlu),
         "examples": len(load_data(str(args.nlu)).intent_examples),
         **intent_figures(args.out),
+        **learnt_entity_figures(args.out),
         **prison_number_figures(args.nlu, args.pipeline),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
