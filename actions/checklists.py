@@ -23,10 +23,12 @@ from actions.common import (
     today,
 )
 from actions.parsing import Message, skip_reason
+from actions.protocol import answer_from_hits
 from throughcare import answers, store
 from throughcare.engine import EpisodeFacts, applicable_steps, pending_steps
 from throughcare.knowledge import Procedure, Step
 from throughcare.models import StepStatus
+from throughcare.search import default_search
 
 NOTHING_OPEN = 'No checklist is open. Say, for example, "start the release checklist for A1234BC".'
 CHANGED_MIND = {"stop", "cancel", "never mind", "nevermind", "no", "don't skip", "dont skip", "back"}
@@ -52,12 +54,25 @@ def _named_procedure(message: Message, tracker: Tracker) -> Procedure | None:
     return knowledge().procedures.get(active) if active else None
 
 
-def _walk(tracker: Tracker) -> tuple[Procedure, str]:
+def _walk(message: Message, tracker: Tracker) -> tuple[Procedure, str]:
+    """The checklist and step on screen. With none open, a sentence was more likely a question than a reply."""
     procedure = knowledge().procedures.get(tracker.get_slot("checklist") or "")
     step_id = tracker.get_slot("checklist_step")
     if procedure is None or step_id is None:
-        raise Refusal(Answer(NOTHING_OPEN))
+        hits = default_search().search(message.text) if len(message.text.split()) >= 3 else []
+        raise Refusal(answer_from_hits(hits) if hits else Answer(NOTHING_OPEN))
     return procedure, step_id
+
+
+def _overview(procedure: Procedure) -> Answer:
+    """A procedure's steps when no client is named: what it involves, and how to walk it for one."""
+    lines = [f"{procedure.title}: {procedure.summary}", "Steps:"]
+    for n, step in enumerate(procedure.steps, start=1):
+        only = f" ({answers.CONDITION_WORDS[step.condition]})" if step.condition else ""
+        lines.append(f"{n}. {step.what.rstrip('.')} (the {step.who}){only}.")
+    lines.append(answers.source_line(procedure.source))
+    lines.append(f'To walk it for a client, say "start the {procedure.title.lower()} checklist for A1234BC".')
+    return Answer("\n".join(lines), cited=str(procedure.source))
 
 
 def _step_card(procedure: Procedure, step: Step, facts: EpisodeFacts, intro: str = "") -> Answer:
@@ -104,14 +119,16 @@ class ActionStartChecklist(ThroughcareAction):
         return "action_start_checklist"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        await require_staff(tracker)
         procedure = _named_procedure(message, tracker)
         if procedure is None:
-            choices = [p for p in knowledge().procedures.values() if p.kind != "pathway"]
+            procedures = knowledge().procedures.values()
             return Answer(
                 "Which checklist?",
-                buttons=[button(p.title, f'/start_checklist{{"checklist":"{p.id}"}}') for p in choices],
+                buttons=[button(p.title, f'/start_checklist{{"checklist":"{p.id}"}}') for p in procedures],
             )
+        if message.prison_number is None and not message.malformed_prison_number:
+            return _overview(procedure)
+        await require_staff(tracker)
         number = require_prison_number(message)
         facts = await off_loop(store.episode_facts, database(), number)
         done = sum(1 for p, _ in facts.progress if p == procedure.id)
@@ -125,7 +142,7 @@ class ActionStepDone(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
-        procedure, step_id = _walk(tracker)
+        procedure, step_id = _walk(message, tracker)
         number = require_prison_number(message)
         facts = await off_loop(store.mark_step, database(), number, procedure.id, step_id, StepStatus.done, staff.id)
         return _next_card(procedure, facts, f"Marked done: {procedure.step(step_id).what}\n")
@@ -137,7 +154,7 @@ class ActionSkipStep(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
-        procedure, step_id = _walk(tracker)
+        procedure, step_id = _walk(message, tracker)
         number = require_prison_number(message)
         step = procedure.step(step_id)
         asked = tracker.get_slot("skip_reason")
@@ -163,7 +180,7 @@ class ActionStepBack(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         await require_staff(tracker)
-        procedure, step_id = _walk(tracker)
+        procedure, step_id = _walk(message, tracker)
         facts = await off_loop(store.episode_facts, database(), require_prison_number(message))
         steps = applicable_steps(procedure, facts, today())
         index = next((n for n, s in enumerate(steps) if s.id == step_id), 0)
@@ -177,7 +194,7 @@ class ActionStepWhy(ThroughcareAction):
         return "action_step_why"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        procedure, step_id = _walk(tracker)
+        procedure, step_id = _walk(message, tracker)
         step = procedure.step(step_id)
         text = f"Why: {step.why}"
         if step.clinical:
@@ -190,7 +207,7 @@ class ActionStopChecklist(ThroughcareAction):
         return "action_stop_checklist"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        procedure, _ = _walk(tracker)
+        procedure, _ = _walk(message, tracker)
         number = message.prison_number or "the client"
         name = procedure.id.replace("_", " ")
         return Answer(

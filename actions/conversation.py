@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button, knowledge
 from actions.parsing import Message, question_text
-from actions.protocol import hit_answer, hit_button
+from actions.protocol import answer_from_hits
 from throughcare.search import default_search
 
 
@@ -128,11 +128,8 @@ class ActionClarify(ThroughcareAction):
         # likely a question, and the closest part of the protocol is shown with the other matches as buttons.
         hits = [] if message.prison_number_is_new else default_search().search(question_text(message, tracker))
         if hits:
-            best, others = hits[0], hits[1:]
-            return Answer(
-                f"I'm not sure I understood, but this is the closest in the protocol:\n{hit_answer(best)}",
-                buttons=[hit_button(h, "Or: ") for h in others] + meanings[:1],
-                cited=str(best.source),
-                fell_back=True,
-            )
+            answer = answer_from_hits(hits, "I'm not sure I understood, but this is the closest in the protocol:\n")
+            answer.buttons += meanings[:1]
+            answer.fell_back = True
+            return answer
         return Answer("Sorry, I'm not sure what you meant. Did you mean one of these?", meanings, fell_back=True)

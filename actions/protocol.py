@@ -36,6 +36,12 @@ def hit_button(hit: Hit, prefix: str = "") -> dict:
     return button(f"{prefix}{hit.title} ({hit.source})", f'/ask_protocol{{"knowledge_item":"{hit.kind}:{hit.id}"}}')
 
 
+def answer_from_hits(hits: list[Hit], intro: str = "") -> Answer:
+    """The best-matching knowledge item as the answer, the next ones as buttons."""
+    best, others = hits[0], hits[1:]
+    return Answer(intro + hit_answer(best), buttons=[hit_button(h, "Or: ") for h in others], cited=str(best.source))
+
+
 async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) -> str | None:
     """For a timescale question with a client in context, the date worked out from their record."""
     if hit.timescale is None or message.prison_number is None or await signed_in_staff(tracker) is None:
@@ -71,18 +77,15 @@ class ActionAnswerProtocol(ThroughcareAction):
         return "action_answer_protocol"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        chosen = message.entity("knowledge_item")
-        hits = default_search().search(chosen or question_text(message, tracker))
-        if chosen:
-            hits = [h for h in hits if f"{h.kind}:{h.id}" == chosen] or hits
+        chosen = default_search().item(message.entity("knowledge_item") or "")
+        hits = [chosen] if chosen else default_search().search(question_text(message, tracker))
         if not hits:
             return Answer(NO_ANSWER, fell_back=True)
-        best, others = hits[0], hits[1:]
-        text = hit_answer(best)
-        for_client = await client_timescale_line(best, message, tracker)
+        answer = answer_from_hits(hits)
+        for_client = await client_timescale_line(hits[0], message, tracker)
         if for_client:
-            text += f"\n{for_client}"
-        return Answer(text, buttons=[hit_button(h, "Or: ") for h in others], cited=str(best.source))
+            answer.text += f"\n{for_client}"
+        return answer
 
 
 class ActionDefineTerm(ThroughcareAction):
@@ -101,8 +104,11 @@ class ActionDefineTerm(ThroughcareAction):
             hits = [h for h in default_search().search(candidate) if h.kind == "term"]
             if hits:
                 term = knowledge().find_term(hits[0].id)
-        if term is None:
-            return Answer(
-                f"\"{candidate}\" isn't in the glossary yet. I've logged it so the team can add it.", fell_back=True
-            )
-        return term_answer(term)
+        if term is not None:
+            return term_answer(term)
+        # Not a glossary word, but perhaps a protocol subject ("what's clean through"); logged as a gap either way.
+        missing = f"\"{candidate}\" isn't in the glossary yet. I've logged it so the team can add it."
+        hits = default_search().search(text)
+        answer = answer_from_hits(hits, f"{missing} The closest in the protocol:\n") if hits else Answer(missing)
+        answer.fell_back = True
+        return answer

@@ -8,6 +8,15 @@ from throughcare.engine import EVENT_WORDS, EpisodeFacts, NextStep, due_date, ev
 from throughcare.knowledge import Difference, Source, Timescale
 
 CLINICAL_NOTE = "Clinical information for the clinical team: not an instruction to act on alone."
+# How a step's condition reads in a list of steps.
+CONDITION_WORDS = {
+    "on_prescription": "only for clients on a prescription",
+    "not_on_prescription": "only for clients not on a prescription",
+    "illicit_use_referral": "only after an illicit-use referral",
+    "no_consent_to_share": "only if the client has not consented to sharing",
+    "within_28_days_of_custody": "only within the first 28 days in custody",
+    "parole_case": "only for parole cases",
+}
 STAGE_WORDS = {
     "referred": "referred, awaiting initial assessment",
     "assessed": "initial assessment done, awaiting triage",

@@ -69,6 +69,10 @@ class KnowledgeSearch:
             texts, stopwords=STOPWORDS, stemmer=self._stemmer, return_ids=return_ids, show_progress=False
         )
 
+    def item(self, key: str) -> Hit | None:
+        """One item by its "kind:id" key, as a button names it."""
+        return next((h for h in self._hits if f"{h.kind}:{h.id}" == key), None)
+
     def search(self, query: str, limit: int = 3, min_score: float = 0.5) -> list[Hit]:
         tokens = self._tokenize([query], return_ids=False)[0]
         known = [t for t in tokens if t in self._retriever.vocab_dict]

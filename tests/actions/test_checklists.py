@@ -126,3 +126,18 @@ def test_clinical_steps_appear_only_for_clients_on_a_prescription(run, case_db, 
 
     assert total("A1234BC") == len(court.steps)
     assert total(no_script) == len(court.steps) - len(clinical)
+
+
+def test_a_checklist_asked_about_without_a_client_is_shown_whole_even_to_unsigned_senders(run, knowledge) -> None:
+    release = knowledge.procedures["release"]
+    result = run(ActionStartChecklist(), "whats on the release checklist", "start_checklist", signed=False)
+    assert result.text.startswith(f"{release.title}:") and "Source: 000" in result.text
+    assert all(step.what.rstrip(".") in result.text for step in release.steps)
+    assert "only for clients on a prescription" in result.text
+    assert "checklist" not in [e.get("name") for e in result.events]
+
+
+def test_a_question_that_looks_like_a_walk_reply_is_answered_when_no_walk_is_open(run) -> None:
+    result = run(ActionStepWhy(), "why do we do a harm reduction session before release", "step_why")
+    assert "No checklist is open" not in result.text and re.search(r"Source: 00\d", result.text)
+    assert "No checklist is open" in run(ActionStepDone(), "done", "step_done").text

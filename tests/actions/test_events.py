@@ -1,6 +1,7 @@
 import datetime as dt
+import re
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
 from actions.events import ActionRecordEvent, ActionRecordReferral
 from throughcare import store
@@ -85,3 +86,12 @@ def test_words_marked_around_the_event_do_not_hide_it(run, case_db) -> None:
     result = run(ActionRecordEvent(), "13 week joint review held for A1234BC today", "record_event", entities)
     assert "Recorded the 13-week joint review" in result.text
     assert store.episode_facts(case_db, "A1234BC").joint_review_date == dt.date.today()
+
+
+def test_a_referral_question_without_a_client_is_answered_and_records_nothing(run, case_db) -> None:
+    with case_db.transaction() as session:
+        before = session.scalar(select(func.count(Episode.id)))
+    result = run(ActionRecordReferral(), "can wing staff refer someone by email", "record_referral")
+    assert re.search(r"Source: 00\d", result.text) and "give me the prison number" in result.text
+    with case_db.transaction() as session:
+        assert session.scalar(select(func.count(Episode.id))) == before
