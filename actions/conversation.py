@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button, knowledge
 from actions.parsing import Message, question_text
-from actions.protocol import answer_from_hits
+from actions.protocol import answer_from_hits, strong_matches
 from throughcare.search import default_search
 
 
@@ -89,11 +89,17 @@ class ActionOutOfScope(ThroughcareAction):
         return "action_out_of_scope"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        return Answer(
-            "That's outside what I can help with: I know the service's protocol and the caseload. "
-            'Say "help" to see what I can do.',
-            fell_back=True,
-        )
+        hits = strong_matches(question_text(message, tracker))
+        if hits:
+            # Words the protocol itself uses: better an answer that may help than a dead end.
+            answer = answer_from_hits(hits, "That may be outside what I do, but the protocol has this:\n")
+        else:
+            answer = Answer(
+                "That's outside what I can help with: I know the service's protocol and the caseload. "
+                'Say "help" to see what I can do.'
+            )
+        answer.fell_back = True
+        return answer
 
 
 def _previous_user_intent(tracker: Tracker) -> str | None:

@@ -36,6 +36,15 @@ def hit_button(hit: Hit, prefix: str = "") -> dict:
     return button(f"{prefix}{hit.title} ({hit.source})", f'/ask_protocol{{"knowledge_item":"{hit.kind}:{hit.id}"}}')
 
 
+# A BM25 score this high means the message shares the protocol's own words, not just a stray one
+# ("order more naloxone kits" 6.9, "whos on shift today" 2.0, "when is my annual leave" 2.9).
+STRONG_MATCH = 3.5
+
+
+def strong_matches(text: str) -> list[Hit]:
+    return default_search().search(text, min_score=STRONG_MATCH)
+
+
 def answer_from_hits(hits: list[Hit], intro: str = "") -> Answer:
     """The best-matching knowledge item as the answer, the next ones as buttons."""
     best, others = hits[0], hits[1:]

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+
 from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button, knowledge, signed_in_staff
 from actions.parsing import Message
+from actions.protocol import hit_answer, strong_matches
 from throughcare import answers
+
+# "can he still consent", "does he get more", "what's the process": asked, rather than reported.
+QUESTION = re.compile(
+    r"\?|^(can|could|does|do|did|should|is|are|what|whats|what's|when|how|who|why|will|would)\b"
+    r"|\b(can|could|does|do|should|would) (he|she|they|i|we)\b",
+    re.IGNORECASE,
+)
 
 
 class ActionRaiseSafeguarding(ThroughcareAction):
@@ -26,4 +36,9 @@ class ActionRaiseSafeguarding(ThroughcareAction):
                     f'/start_checklist{{"checklist":"safeguarding","prison_number":"{message.prison_number}"}}',
                 )
             )
+        # The route always comes first; a message phrased as a question also gets the closest protocol answer.
+        hits = strong_matches(message.text) if QUESTION.search(message.text) else []
+        hits = [h for h in hits if h.id != "safeguarding"]
+        if hits:
+            lines.append(f"If you were asking a question rather than raising a concern:\n{hit_answer(hits[0])}")
         return Answer("\n".join(lines), buttons=buttons, cited=str(route.source))

@@ -3,7 +3,7 @@ import re
 
 from sqlalchemy import select
 
-from actions.conversation import ActionClarify, ActionHelp
+from actions.conversation import ActionClarify, ActionHelp, ActionOutOfScope
 from actions.protocol import ActionAnswerProtocol, ActionDefineTerm
 from actions.safeguarding import ActionRaiseSafeguarding
 from throughcare import answers, store
@@ -116,3 +116,18 @@ def test_an_unclear_question_is_answered_from_the_closest_knowledge_with_other_m
 def test_clinical_glossary_terms_are_marked_for_the_clinical_team(run) -> None:
     assert answers.CLINICAL_NOTE in run(ActionDefineTerm(), "what is methadone", "define_term").text
     assert answers.CLINICAL_NOTE not in run(ActionDefineTerm(), "what does TTG mean", "define_term").text
+
+
+def test_a_question_taken_for_a_concern_gets_the_route_first_and_then_the_closest_answer(run) -> None:
+    asked = "he was off his head at reception can he still consent"
+    result = run(ActionRaiseSafeguarding(), asked, "raise_safeguarding")
+    route, _, rest = result.text.partition("If you were asking a question rather than raising a concern:")
+    assert route.startswith("Safeguarding concern:") and "consent" in rest.lower() and "Source: 001" in rest
+    report = run(ActionRaiseSafeguarding(), "he told me hes being bullied for his meds", "raise_safeguarding")
+    assert "If you were asking" not in report.text
+
+
+def test_out_of_scope_messages_in_the_protocols_own_words_get_the_closest_answer(run) -> None:
+    protocol = run(ActionOutOfScope(), "bbv testing whats the plan", "out_of_scope")
+    assert "protocol has this" in protocol.text and "Source: 002" in protocol.text
+    assert "outside what I can help with" in run(ActionOutOfScope(), "whos on shift today", "out_of_scope").text
