@@ -15,6 +15,7 @@ from actions.common import (
     today,
 )
 from actions.parsing import Message
+from actions.protocol import question_without_client
 from throughcare import answers, store
 from throughcare.engine import NextStep, describe_rule, next_steps
 
@@ -44,6 +45,9 @@ class ActionNextSteps(ThroughcareAction):
         return "action_next_steps"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        general = question_without_client(message)
+        if general:
+            return general
         await require_staff(tracker)
         number = require_prison_number(message)
         facts = await off_loop(store.episode_facts, database(), number)
@@ -70,6 +74,9 @@ class ActionDueDate(ThroughcareAction):
         return "action_due_date"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        general = question_without_client(message)
+        if general:
+            return general
         await require_staff(tracker)
         number = require_prison_number(message)
         event = next((v for v in message.entity_values("event") if v in EVENT_STEPS), None)

@@ -15,19 +15,15 @@ from actions.common import (
     today,
 )
 from actions.parsing import DateNotUnderstood, Message, message_date
-from actions.protocol import answer_from_hits
+from actions.protocol import question_without_client
 from throughcare import answers, store
 from throughcare.engine import next_steps
 from throughcare.models import ReferralRoute
-from throughcare.search import default_search
 
 ASK_EVENT = (
     'What would you like to record? For example: "IA done for A1234BC today", "triage held yesterday", '
     '"review done 3/12", "release date 14/01/2027" or "transfer planned for next tuesday".'
 )
-
-
-RECORD_A_REFERRAL = 'To record a new referral, give me the prison number, for example "new referral for A1234BC".'
 
 
 class ActionRecordEvent(ThroughcareAction):
@@ -69,13 +65,10 @@ class ActionRecordReferral(ThroughcareAction):
         return "action_record_referral"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        if message.prison_number is None and not message.malformed_prison_number:
-            # Without a client this is usually a question about referrals ("can wing staff refer by email?").
-            hits = default_search().search(message.text)
-            if hits:
-                answer = answer_from_hits(hits)
-                answer.text += f"\n{RECORD_A_REFERRAL}"
-                return answer
+        # Without a client this is usually a question about referrals ("can wing staff refer by email?").
+        general = question_without_client(message)
+        if general:
+            return general
         staff = await require_staff(tracker)
         number = require_prison_number(message)
         day = today()

@@ -45,6 +45,21 @@ def strong_matches(text: str) -> list[Hit]:
     return default_search().search(text, min_score=STRONG_MATCH)
 
 
+GIVE_A_CLIENT = "For a client's own dates and steps, give me their prison number, like A1234BC."
+
+
+def question_without_client(message: Message) -> Answer | None:
+    """A case question that names no client is often a general one: answer it from the protocol if it can be."""
+    if message.prison_number or message.malformed_prison_number:
+        return None
+    hits = strong_matches(message.text)
+    if not hits:
+        return None
+    answer = answer_from_hits(hits)
+    answer.text += f"\n{GIVE_A_CLIENT}"
+    return answer
+
+
 def answer_from_hits(hits: list[Hit], intro: str = "") -> Answer:
     """The best-matching knowledge item as the answer, the next ones as buttons."""
     best, others = hits[0], hits[1:]

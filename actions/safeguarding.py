@@ -13,7 +13,7 @@ from throughcare import answers
 
 # "can he still consent", "does he get more", "what's the process": asked, rather than reported.
 QUESTION = re.compile(
-    r"\?|^(can|could|does|do|did|should|is|are|what|whats|what's|when|how|who|why|will|would)\b"
+    r"\?|(^|[,.;]\s*)(can|could|does|do|did|should|is|are|what|whats|what's|when|how|who|why|will|would)\b"
     r"|\b(can|could|does|do|should|would) (he|she|they|i|we)\b",
     re.IGNORECASE,
 )

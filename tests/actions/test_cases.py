@@ -93,3 +93,9 @@ def test_is_his_review_overdue_answers_from_the_record_with_the_rule_and_source(
     assert re.search(r"(OVERDUE since|due) \w{3} \d+ \w{3} \d{4}", result.text)
     assert "Rule: every" in result.text and "Source:" in result.text
     assert facts.care_level is not None
+
+
+def test_a_due_date_question_naming_no_client_gets_the_general_rule(run) -> None:
+    result = run(ActionDueDate(), "when is a dependence review overdue", "ask_due_date")
+    assert re.search(r"Source: 000", result.text) and "give me their prison number" in result.text
+    assert "Which client?" in run(ActionDueDate(), "when's it due", "ask_due_date").text

@@ -92,6 +92,6 @@ def test_a_referral_question_without_a_client_is_answered_and_records_nothing(ru
     with case_db.transaction() as session:
         before = session.scalar(select(func.count(Episode.id)))
     result = run(ActionRecordReferral(), "can wing staff refer someone by email", "record_referral")
-    assert re.search(r"Source: 00\d", result.text) and "give me the prison number" in result.text
+    assert re.search(r"Source: 00\d", result.text) and "give me their prison number" in result.text
     with case_db.transaction() as session:
         assert session.scalar(select(func.count(Episode.id))) == before
