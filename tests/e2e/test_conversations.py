@@ -3,6 +3,8 @@ answer must contain.
 
 A fact is a phrase the reply must contain (case does not matter); a list of phrases means any one of them.
 `before` messages are sent first in the same conversation, for example to put a client in context.
+A `known_failure` names why the assistant still gets a question wrong; it is expected to fail, and
+the test fails as soon as it passes, so the note is removed when the cause is fixed.
 """
 
 from __future__ import annotations
@@ -45,9 +47,11 @@ def test_there_are_at_least_150_questions_across_all_areas() -> None:
 
 
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c["id"] for c in CONVERSATIONS])
-def test_the_answer_contains_the_facts(assistant, conversation: dict) -> None:
+def test_the_answer_contains_the_facts(assistant, conversation: dict, request) -> None:  # type: ignore[no-untyped-def]
     if assistant.profile != "embedded":
         pytest.skip("the question suite runs once, on the embedded profile; the profiles share all answer code")
+    if "known_failure" in conversation:
+        request.applymarker(pytest.mark.xfail(strict=True, reason=conversation["known_failure"]))
     sender = f"conv-{uuid.uuid4().hex[:8]}"
     signed = conversation.get("signed", True)
     for message in conversation.get("before", []):
