@@ -58,10 +58,10 @@ def _within(section: str, row_section: str) -> bool:
     return section.startswith(row_section) and section[len(row_section)] in ". "
 
 
-def read_map(text: str) -> list[Row]:
-    rows: list[Row] = []
+def _table_rows(lines: list[str]) -> Iterator[tuple[int, str, list[str]]]:
+    """(line index, document, cells) for each section row of the map's tables."""
     document = None
-    for line in text.splitlines():
+    for index, line in enumerate(lines):
         heading = _DOCUMENT_HEADING.match(line)
         if heading:
             document = heading.group(1)
@@ -71,9 +71,11 @@ def read_map(text: str) -> list[Row]:
         cells = [cell.strip() for cell in line.strip().strip("|").split("|")]
         if len(cells) != 3:
             raise ValueError(f"coverage map row has {len(cells)} cells, expected 3: {line}")
-        section, _covered, reason = cells
-        rows.append(Row(document, section.strip("`"), reason))
-    return rows
+        yield index, document, cells
+
+
+def read_map(text: str) -> list[Row]:
+    return [Row(document, cells[0].strip("`"), cells[2]) for _, document, cells in _table_rows(text.splitlines())]
 
 
 def assign(knowledge: Knowledge, rows: list[Row]) -> list[str]:
@@ -101,7 +103,7 @@ def problems(knowledge: Knowledge, text: str) -> list[str]:
         seen.add((row.document, row.section))
         if not row.covered_by and not row.reason:
             found.append(f"{row.document} '{row.section}' has no knowledge item and no reason for leaving it out")
-    if render(knowledge, text) != text:
+    if _with_covered_by(text, rows) != text:
         found.append("the 'covered by' column is out of date: run `throughcare knowledge coverage --write`")
     return found
 
@@ -110,18 +112,13 @@ def render(knowledge: Knowledge, text: str) -> str:
     """The map with its "covered by" column recomputed; everything else is kept as written."""
     rows = read_map(text)
     assign(knowledge, rows)
-    in_order = iter(rows)
-    lines = []
-    document = None
-    for line in text.splitlines():
-        heading = _DOCUMENT_HEADING.match(line)
-        if heading:
-            document = heading.group(1)
-        elif document and line.startswith("|") and not line.startswith((_HEADER, "| ---")):
-            row = next(in_order)
-            section = line.strip().strip("|").split("|")[0].strip()
-            line = f"| {section} | {', '.join(row.covered_by)} | {row.reason} |"
-        lines.append(line)
+    return _with_covered_by(text, rows)
+
+
+def _with_covered_by(text: str, rows: list[Row]) -> str:
+    lines = text.splitlines()
+    for (index, _, cells), row in zip(_table_rows(lines), rows, strict=True):
+        lines[index] = f"| {cells[0]} | {', '.join(row.covered_by)} | {row.reason} |"
     return "\n".join(lines) + ("\n" if text.endswith("\n") else "")
 
 
