@@ -93,8 +93,7 @@ class ActionDueDate(ThroughcareAction):
             field, said, kind = EVENT_DONE_FIELDS[event]
             done_on = getattr(facts, field)
             if done_on:
-                profile = knowledge().profile.model_dump()
-                timescale = knowledge().timescale(profile[f"{kind}_timescale"])
+                timescale = knowledge().timescale(getattr(knowledge().profile, f"{kind}_timescale"))
                 return Answer(
                     f"{answers.client_label(facts)}: {said} {answers.day(done_on)}; nothing more is due for it. "
                     f"Rule: {describe_rule(timescale)}. {answers.source_line(timescale.source)}",

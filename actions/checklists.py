@@ -45,7 +45,7 @@ def _named_procedure(message: Message, tracker: Tracker) -> Procedure | None:
     named = [
         (len(name), procedure)
         for procedure in knowledge().procedures.values()
-        for name in (procedure.id.replace("_", " "), procedure.title.lower(), *(a.lower() for a in procedure.aliases))
+        for name in (n.lower() for n in procedure.names())
         if f" {name} " in text or f" {name}?" in text
     ]
     if named:

@@ -30,7 +30,7 @@ class Message:
     malformed_prison_number: str | None
 
     def entity(self, name: str) -> str | None:
-        return next((str(e["value"]) for e in self.entities if e.get("entity") == name), None)
+        return next(iter(self.entity_values(name)), None)
 
     def entity_values(self, name: str) -> list[str]:
         return [str(e["value"]) for e in self.entities if e.get("entity") == name]

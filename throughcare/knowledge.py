@@ -119,6 +119,10 @@ class Procedure(Strict):
     def step(self, step_id: str) -> Step:
         return next(s for s in self.steps if s.id == step_id)
 
+    def names(self) -> list[str]:
+        """Every way staff may name the procedure: its id in words, its title and its aliases."""
+        return [self.id.replace("_", " "), self.title, *self.aliases]
+
 
 class Expansion(Strict):
     text: str
@@ -210,8 +214,7 @@ class Knowledge(Strict):
         """The checklist or procedure a user named, by id, title or alias."""
         wanted = _fold(text).replace(" checklist", "")
         for procedure in self.procedures.values():
-            names = {procedure.id.replace("_", " "), _fold(procedure.title), *(_fold(a) for a in procedure.aliases)}
-            if wanted in names:
+            if wanted in {_fold(name) for name in procedure.names()}:
                 return procedure
         return None
 
