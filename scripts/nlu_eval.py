@@ -56,11 +56,11 @@ def learnt_entity_figures(out: Path) -> dict:
     return {"entity_f1": {name: round(report[name]["f1-score"], 3) for name in ("event", "date") if name in report}}
 
 
-def prison_number_figures(nlu: Path, pipeline: Path) -> dict:
+def prison_number_figures(examples: list, pipeline: Path) -> dict:
     nlp = spacy.load(pipeline)
     found = expected = correct = 0
     misses: list[str] = []
-    for example in load_data(str(nlu)).intent_examples:
+    for example in examples:
         text = example.get("text")
         gold = {(e["start"], e["end"]) for e in example.get("entities") or [] if e["entity"] == "prison_number"}
         predicted = {(e.start_char, e.end_char) for e in nlp(text).ents if e.label_ == "prison_number"}
@@ -124,13 +124,14 @@ def main() -> None:
     args = parser.parse_args()
     args.out.mkdir(parents=True, exist_ok=True)
     run_rasa_test(args.model, args.nlu, args.out)
+    examples = load_data(str(args.nlu)).intent_examples
     summary = {
         "date": dt.date.today().isoformat(),
         "nlu": str(args.nlu.resolve().relative_to(ROOT)) if args.nlu.resolve().is_relative_to(ROOT) else str(args.nlu),
-        "examples": len(load_data(str(args.nlu)).intent_examples),
+        "examples": len(examples),
         **intent_figures(args.out),
         **learnt_entity_figures(args.out),
-        **prison_number_figures(args.nlu, args.pipeline),
+        **prison_number_figures(examples, args.pipeline),
     }
     (args.out / "summary.json").write_text(json.dumps(summary, indent=2))
     block = markdown(summary)
