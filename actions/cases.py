@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from rasa_sdk import Tracker
 
 from actions.common import (
@@ -17,7 +19,7 @@ from actions.common import (
 from actions.parsing import Message
 from actions.protocol import question_without_client
 from throughcare import answers, store
-from throughcare.engine import NextStep, describe_rule, next_steps
+from throughcare.engine import EpisodeFacts, NextStep, describe_rule, next_steps
 
 # Which steps a question about an event is asking after.
 EVENT_STEPS = {
@@ -34,6 +36,16 @@ EVENT_DONE_FIELDS = {
     "triage": ("triage_date", "The triage assessment was done on", "triage"),
     "joint_review": ("joint_review_date", "The 13-week joint review was held on", "joint_review"),
 }
+
+
+def release_planning_lines(facts: EpisodeFacts, day: dt.date) -> list[str]:
+    """When release preparation starts for this client, by the local rule, and what other documents say."""
+    planning = knowledge().timescale(knowledge().profile.release_planning_timescale)
+    when = answers.timescale_for_client(planning, facts, day)
+    return [
+        f"Release preparation ({describe_rule(planning)}). {when} {answers.source_line(planning.source)}",
+        *answers.differences_lines(planning.differences),
+    ]
 
 
 def _cited(steps: list[NextStep]) -> str | None:
@@ -88,6 +100,9 @@ class ActionDueDate(ThroughcareAction):
         wanted = [s for s in steps if s.key.startswith(EVENT_STEPS[event])]
         if wanted:
             lines = [f"{answers.client_label(facts)}:"] + [answers.describe_step(s, day) for s in wanted[:6]]
+            if event == "release_date":
+                # Inside the window every open step is due on the release day; say when preparation began too.
+                lines[1:1] = release_planning_lines(facts, day)
             return Answer("\n".join(lines), cited=_cited(wanted))
         if event in EVENT_DONE_FIELDS:
             field, said, kind = EVENT_DONE_FIELDS[event]

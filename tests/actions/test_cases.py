@@ -1,3 +1,4 @@
+import datetime as dt
 import re
 
 from sqlalchemy import select
@@ -99,3 +100,16 @@ def test_a_due_date_question_naming_no_client_gets_the_general_rule(run) -> None
     result = run(ActionDueDate(), "when is a dependence review overdue", "ask_due_date")
     assert re.search(r"Source: 000", result.text) and "give me their prison number" in result.text
     assert "Which client?" in run(ActionDueDate(), "when's it due", "ask_due_date").text
+
+
+def test_when_release_planning_starts_for_a_client_gives_the_date_and_both_rules(run, case_db) -> None:
+    result = run(
+        ActionDueDate(),
+        "when do we start release planning for A1234BC",
+        "ask_due_date",
+        [{"entity": "event", "value": "release_date"}, {"entity": "prison_number", "value": "A1234BC"}],
+    )
+    release = store.episode_facts(case_db, "A1234BC").expected_release_date
+    assert "Release preparation (at least 12 weeks before release)" in result.text
+    assert answers.day(release - dt.timedelta(weeks=12)) in result.text
+    assert "The documents differ" in result.text and "Source: 001, §9.3.3" in result.text
