@@ -69,7 +69,7 @@ def _overview(procedure: Procedure) -> Answer:
     lines = [f"{procedure.title}: {procedure.summary}", "Steps:"]
     for n, step in enumerate(procedure.steps, start=1):
         only = f" ({answers.CONDITION_WORDS[step.condition]})" if step.condition else ""
-        lines.append(f"{n}. {step.what.rstrip('.')} (the {step.who}){only}.")
+        lines.append(f"{n}. {step.what.rstrip('.')} ({answers.whom(step.who)}){only}.")
     lines.append(answers.source_line(procedure.source))
     lines.append(f'To walk it for a client, say "start the {procedure.title.lower()} checklist for A1234BC".')
     return Answer("\n".join(lines), cited=str(procedure.source))
@@ -84,7 +84,7 @@ def _step_card(procedure: Procedure, step: Step, facts: EpisodeFacts, intro: str
         + (f" (already {status})" if status else "")
         + ":",
         step.what,
-        f"Who: the {step.who}."
+        f"Who: {answers.whom(step.who)}."
         + (f" When: {step.when}." if step.when else "")
         + ("" if step.mandatory else " Optional."),
     ]

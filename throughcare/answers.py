@@ -54,6 +54,11 @@ def timescale_for_client(timescale: Timescale, facts: EpisodeFacts, today: dt.da
     return f"For {label}, counting from {event} on {day(start)}: {day(due)}{passed}."
 
 
+def whom(role: str) -> str:
+    """A role as it reads after "by" or "Who:": "the recovery practitioner", but "any staff member"."""
+    return role if role.startswith("any ") else f"the {role}"
+
+
 def client_label(facts: EpisodeFacts) -> str:
     return f"{facts.prison_number} ({facts.initials})" if facts.initials else facts.prison_number
 
@@ -69,7 +74,7 @@ def step_summary(step: NextStep, today: dt.date) -> str:
     else:
         timing = f"due {day(step.due)}"
     optional = "" if step.mandatory else " (optional)"
-    return f"{step.what.rstrip('.')}{optional}: {timing}, by the {step.who}"
+    return f"{step.what.rstrip('.')}{optional}: {timing}, by {whom(step.who)}"
 
 
 def describe_step(step: NextStep, today: dt.date) -> str:

@@ -141,3 +141,8 @@ def test_a_question_that_looks_like_a_walk_reply_is_answered_when_no_walk_is_ope
     result = run(ActionStepWhy(), "why do we do a harm reduction session before release", "step_why")
     assert "No checklist is open" not in result.text and re.search(r"Source: 00\d", result.text)
     assert "No checklist is open" in run(ActionStepDone(), "done", "step_done").text
+
+
+def test_a_step_for_any_staff_member_reads_naturally(run) -> None:
+    card = run(ActionStartChecklist(), "start the record keeping checklist for A1234BC", "start_checklist").text
+    assert "Who: any staff member." in card and "the any" not in card
