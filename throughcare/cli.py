@@ -3,19 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from pathlib import Path
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from throughcare import answers, coverage, demo, identity, store
+from throughcare import access, answers, coverage, demo, identity, store
 from throughcare.chat import DEFAULT_URL, run_chat
 from throughcare.db import Database, database_url
 from throughcare.engine import next_steps
 from throughcare.knowledge import KnowledgeError, load_knowledge
 from throughcare.migrate import upgrade
-from throughcare.models import Role
+from throughcare.models import AccessStatus, Role
 from throughcare.nlu_patterns import write_patterns
 
 app = typer.Typer(
@@ -124,6 +125,57 @@ def staff_list() -> None:
             str(member.id), member.display_name, member.role, member.team or "", "yes" if member.active else "no"
         )
     console.print(table)
+
+
+@staff_app.command("requests")
+def staff_requests(
+    status: AccessStatus = typer.Option(None, help="Only requests in this state (default: all)."),
+) -> None:
+    """Telegram users who asked for access, with the state of each request."""
+    table = Table("telegram id", "first name", "status", "staff id", "role", "digest")
+    for entry in access.accounts(_database(), status):
+        table.add_row(
+            str(entry.telegram_user_id),
+            entry.first_name,
+            entry.status.value,
+            str(entry.staff_id or ""),
+            entry.role.value if entry.role else "",
+            "yes" if entry.digest else "no",
+        )
+    console.print(table)
+
+
+def _decided(result: Callable[[], access.Account]) -> access.Account:
+    try:
+        return result()
+    except store.CaseError as err:
+        console.print(str(err))
+        raise typer.Exit(1) from err
+
+
+@staff_app.command("approve")
+def staff_approve(
+    telegram_id: int,
+    role: Role = typer.Option(Role.practitioner),
+    staff_id: int = typer.Option(None, help="Link to this existing staff member instead of adding a new one."),
+) -> None:
+    """Let a Telegram user (by numeric id) use the assistant, with a role."""
+    entry = _decided(lambda: access.approve(_database(), telegram_id, role, by=None, staff_id=staff_id))
+    console.print(f"Approved {telegram_id} as {role.value} (staff member {entry.staff_id}).")
+
+
+@staff_app.command("refuse")
+def staff_refuse(telegram_id: int) -> None:
+    """Refuse a pending request."""
+    _decided(lambda: access.refuse(_database(), telegram_id, by=None))
+    console.print(f"Refused {telegram_id}.")
+
+
+@staff_app.command("revoke")
+def staff_revoke(telegram_id: int) -> None:
+    """Withdraw a Telegram user's access; it takes effect on their next message."""
+    _decided(lambda: access.revoke(_database(), telegram_id, by=None))
+    console.print(f"Revoked {telegram_id}: their next message will be refused.")
 
 
 @app.command("token")

@@ -8,7 +8,20 @@ from __future__ import annotations
 import datetime as dt
 import enum
 
-from sqlalchemy import JSON, Boolean, Date, DateTime, Enum, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    Boolean,
+    Date,
+    DateTime,
+    Enum,
+    Float,
+    ForeignKey,
+    Integer,
+    String,
+    Text,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -53,6 +66,13 @@ class ClosureReason(str, enum.Enum):
 class StepStatus(str, enum.Enum):
     done = "done"
     skipped = "skipped"
+
+
+class AccessStatus(str, enum.Enum):
+    pending = "pending"
+    approved = "approved"
+    refused = "refused"
+    revoked = "revoked"
 
 
 def _enum(kind: type[enum.Enum]) -> Enum:
@@ -157,3 +177,55 @@ class GuidanceQuery(Base):
     action: Mapped[str] = mapped_column(String(64))
     cited: Mapped[str | None] = mapped_column(String(200))
     fell_back: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+
+
+class TelegramAccount(Base):
+    """A Telegram user who asked to use the assistant, known by the numeric user id (usernames can change hands)."""
+
+    __tablename__ = "telegram_account"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    telegram_user_id: Mapped[int] = mapped_column(BigInteger, unique=True, index=True)
+    # Only so that an administrator recognises who is asking; Telegram's first name, nothing more.
+    first_name: Mapped[str] = mapped_column(String(64))
+    status: Mapped[AccessStatus] = mapped_column(_enum(AccessStatus), default=AccessStatus.pending)
+    staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+    digest: Mapped[bool] = mapped_column(Boolean, default=False)
+    requested_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    decided_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    decided_by_staff_id: Mapped[int | None] = mapped_column(ForeignKey("staff_member.id"))
+
+    staff: Mapped[StaffMember | None] = relationship(foreign_keys=[staff_id])
+
+
+class TelegramUpdate(Base):
+    """Updates already handled: Telegram redelivers after a timeout, and the same update must act once."""
+
+    __tablename__ = "telegram_update"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    telegram_user_id: Mapped[int | None] = mapped_column(BigInteger, index=True)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow, index=True)
+
+
+class ButtonPayload(Base):
+    """Rasa button payloads too long for Telegram's 64-byte callback data, keyed by their hash."""
+
+    __tablename__ = "button_payload"
+
+    key: Mapped[str] = mapped_column(String(32), primary_key=True)
+    payload: Mapped[str] = mapped_column(Text)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DigestDelivery(Base):
+    """One row per staff member and day, claimed before sending, so no digest goes twice or is skipped."""
+
+    __tablename__ = "digest_delivery"
+    __table_args__ = (UniqueConstraint("staff_id", "day"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    day: Mapped[dt.date] = mapped_column(Date)
+    sent: Mapped[bool] = mapped_column(Boolean, default=False)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -1,0 +1,103 @@
+"""Chat access and the gateway's bookkeeping, on SQLite and on PostgreSQL."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+import pytest
+from sqlalchemy import select
+
+from throughcare import access, delivery, digest
+from throughcare.db import Database
+from throughcare.demo import demo_practitioner_id, load_demo_data
+from throughcare.models import AccessStatus, AuditEvent, Role
+from throughcare.store import CaseError, add_staff, caseload
+
+
+def _audit_actions(db: Database) -> list[str]:
+    with db.transaction() as session:
+        rows = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "telegram_account").order_by(AuditEvent.id)
+        )
+        return [row.action for row in rows]
+
+
+def test_a_request_is_pending_until_decided_and_every_decision_is_audited(database: Database) -> None:
+    account, new = access.request_access(database, 7_000_000_001, "Sam")
+    assert new and account.status == AccessStatus.pending and not account.approved
+    assert access.request_access(database, 7_000_000_001, "Someone else") == (account, False)
+
+    approved = access.approve(database, 7_000_000_001, Role.practitioner, by=None)
+    assert approved.approved and approved.role == Role.practitioner and approved.staff_id
+    assert access.revoke(database, 7_000_000_001, by=None).status == AccessStatus.revoked
+    again = access.approve(database, 7_000_000_001, Role.manager, by=None)
+    assert again.staff_id == approved.staff_id and again.role == Role.manager
+    assert _audit_actions(database) == ["request", "approve_practitioner", "revoked", "approve_manager"]
+
+
+def test_unknown_users_and_staff_are_refused_kindly(database: Database) -> None:
+    with pytest.raises(CaseError, match="has asked for access"):
+        access.approve(database, 1, Role.practitioner, by=None)
+    access.request_access(database, 2, "Pat")
+    with pytest.raises(CaseError, match="no staff member 999"):
+        access.approve(database, 2, Role.practitioner, by=None, staff_id=999)
+    with pytest.raises(CaseError, match="Only approved staff"):
+        access.set_digest(database, 2, True)
+    assert access.account(database, 2).status == AccessStatus.pending
+
+
+def test_linking_to_existing_staff_and_the_digest_list(database: Database) -> None:
+    staff_id = add_staff(database, "Alex", Role.practitioner)
+    access.request_access(database, 3, "Alex")
+    access.approve(database, 3, Role.practitioner, by=None, staff_id=staff_id)
+    access.request_access(database, 4, "Admin")
+    access.approve(database, 4, Role.administrator, by=None)
+    access.set_digest(database, 3, True)
+    assert [a.telegram_user_id for a in access.digest_recipients(database)] == [3]
+    assert [a.telegram_user_id for a in access.administrators(database)] == [4]
+    access.revoke(database, 3, by=None)
+    assert access.digest_recipients(database) == []
+
+
+def test_an_update_is_claimed_once(database: Database) -> None:
+    assert delivery.claim_update(database, 10, 3)
+    assert not delivery.claim_update(database, 10, 3)
+    assert delivery.claim_update(database, 11, 3)
+    assert delivery.messages_since(database, 3, dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)) == 2
+    delivery.forget_updates(database, dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1))
+    assert delivery.messages_since(database, 3, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)) == 0
+
+
+def test_long_payloads_are_kept_under_a_stable_key(database: Database) -> None:
+    payload = '/ask_protocol{"knowledge_item":"topic:' + "x" * 200 + '"}'
+    key = delivery.keep_payload(database, payload)
+    assert delivery.keep_payload(database, payload) == key and len(key) <= 32
+    assert delivery.payload(database, key) == payload
+    assert delivery.payload(database, "unknown") is None
+
+
+def test_a_digest_is_claimed_once_a_day_and_a_failed_one_is_retried(database: Database) -> None:
+    staff_id = add_staff(database, "Alex", Role.practitioner)
+    day = dt.date(2026, 12, 2)
+    assert delivery.claim_digest(database, staff_id, day)
+    assert not delivery.claim_digest(database, staff_id, day)  # being sent by someone else
+    delivery.digest_failed(database, staff_id, day)
+    assert delivery.claim_digest(database, staff_id, day)
+    delivery.digest_sent(database, staff_id, day)
+    delivery.digest_failed(database, staff_id, day)  # too late to give up a digest already sent
+    assert not delivery.claim_digest(database, staff_id, day)
+    assert delivery.claim_digest(database, staff_id, day + dt.timedelta(days=1))
+
+
+def test_the_digest_names_due_steps_by_prison_number(database: Database, knowledge) -> None:  # type: ignore[no-untyped-def]
+    today = dt.date(2026, 12, 2)
+    load_demo_data(database, today)
+    staff_id = demo_practitioner_id(database)
+    text = digest.staff_digest(database, knowledge, staff_id, today)
+    numbers = {facts.prison_number for facts in caseload(database, staff_id)}
+    listed = [line for line in text.splitlines() if line.startswith("• ")]
+    assert listed and all(line[2:9] in numbers for line in listed)
+    assert "overdue since" in text
+    assert (
+        digest.digest_text([], today) == "Good morning. Nothing on your caseload is overdue or due by Thu 3 Dec 2026."
+    )
