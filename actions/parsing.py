@@ -39,7 +39,8 @@ class Message:
         """The words the user typed for an entity (before synonyms were applied)."""
         for e in self.entities:
             if e.get("entity") == name:
-                if "start" in e and "end" in e:
+                # Rasa gives a payload's entities ("/intent{...}") the span of the whole JSON, not of the value.
+                if "start" in e and "end" in e and not self.text.startswith("/"):
                     return self.text[e["start"] : e["end"]]
                 return str(e["value"])
         return None

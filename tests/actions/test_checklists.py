@@ -146,3 +146,16 @@ def test_a_question_that_looks_like_a_walk_reply_is_answered_when_no_walk_is_ope
 def test_a_step_for_any_staff_member_reads_naturally(run) -> None:
     card = run(ActionStartChecklist(), "start the record keeping checklist for A1234BC", "start_checklist").text
     assert "Who: any staff member." in card and "the any" not in card
+
+
+def test_a_checklist_button_starts_the_checklist_it_names(run) -> None:
+    # As Rasa parses a button's payload: the entity's span is the whole JSON, not the value.
+    payload = '/start_checklist{"checklist":"triage","prison_number":"A1234BC"}'
+    span = {"start": payload.index("{"), "end": len(payload)}
+    started = run(
+        ActionStartChecklist(),
+        payload,
+        "start_checklist",
+        [{"entity": "checklist", "value": "triage", **span}, {"entity": "prison_number", "value": "A1234BC", **span}],
+    )
+    assert started.slot("checklist") == "triage" and "step 1 of" in started.text
