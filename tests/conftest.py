@@ -73,3 +73,7 @@ def database(request) -> Iterator[Database]:  # type: ignore[no-untyped-def]
 @pytest.fixture
 def today() -> dt.date:
     return dt.date.today()
+
+
+# The served assistant is shared by the end-to-end and the Telegram gateway tests, so it starts once a session.
+from tests.servers import assistant  # noqa: E402, F401

@@ -1,4 +1,4 @@
-"""Start the real action server and Rasa, trained model and all, on free loopback ports.
+"""The real action server and Rasa, trained model and all, on free loopback ports (the `assistant` fixture).
 
 Two profiles: the embedded default (SQLite for cases and conversations) and production (PostgreSQL for
 cases and conversations, Redis for Rasa's lock store), the latter skipped with a reason when no server runs.
