@@ -1,0 +1,155 @@
+"""Approved staff talking to the assistant: messages, buttons and commands, each passed to Rasa."""
+
+from __future__ import annotations
+
+import functools
+import json
+import logging
+
+from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
+from telegram.constants import ChatAction, ParseMode
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.access_handlers import for_staff
+from bot.gateway import gateway, off_loop
+from bot.rasa import AssistantUnavailable
+from throughcare import access, delivery, prison_numbers
+from throughcare.store import CaseError
+
+logger = logging.getLogger(__name__)
+
+UNAVAILABLE = (
+    "The assistant is unavailable just now, so your message was not answered and nothing was changed. "
+    "Please try again shortly: press Send again, or type it again."
+)
+EXPIRED_BUTTON = "That button is from an old message and no longer works. Please ask again."
+COMMANDS = [
+    BotCommand("next", "What's next for a client: /next A1234BC"),
+    BotCommand("caseload", "Your clients, most urgent first"),
+    BotCommand("checklist", "Walk a checklist: /checklist transfer A1234BC"),
+    BotCommand("glossary", "What a term means: /glossary TTG"),
+    BotCommand("cancel", "Stop the checklist you are walking"),
+    BotCommand("digest", "Daily digest of what is due: /digest on or /digest off"),
+    BotCommand("help", "What I can do"),
+    BotCommand("start", "Ask for access, or say hello"),
+]
+HELP = "\n".join(
+    ["Ask in your own words, or use a command:"]
+    + [f"/{c.command} - {c.description}" for c in COMMANDS]
+    + ["Clients are named by prison number only. Every protocol answer shows its source."]
+)
+
+
+async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account, text: str) -> None:
+    """Send `text` to Rasa as this staff member and show the replies; if Rasa is down, say so and keep the text."""
+    gw, chat = gateway(context), update.effective_chat
+    await chat.send_action(ChatAction.TYPING)
+    try:
+        replies = await gw.rasa.send(f"telegram-{update.effective_user.id}", text, account.staff_id)
+    except AssistantUnavailable as err:
+        logger.warning("Assistant unavailable for update %s: %s", update.update_id, err)
+        key = await off_loop(delivery.keep_payload, gw.db, text)
+        retry = InlineKeyboardMarkup([[InlineKeyboardButton("Send again", callback_data=render.KEY_PREFIX + key)]])
+        await chat.send_message(UNAVAILABLE, reply_markup=retry)
+        return
+    keep = functools.partial(delivery.keep_payload, gw.db)
+    for message in await off_loop(render.messages, replies, keep):
+        await chat.send_message(message.html, parse_mode=ParseMode.HTML, reply_markup=message.keyboard)
+
+
+def _payload(intent: str, **entities: str) -> str:
+    return f"/{intent}{json.dumps(entities, separators=(',', ':'))}" if entities else f"/{intent}"
+
+
+@for_staff
+async def message(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    await ask(update, context, account, update.effective_message.text)
+
+
+@for_staff
+async def button(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    """A pressed button: acknowledged at once, its keyboard removed so it cannot be pressed twice, then asked."""
+    query = update.callback_query
+    await query.answer()
+    data = query.data or ""
+    if data.startswith(render.KEY_PREFIX):
+        payload = await off_loop(delivery.payload, gateway(context).db, data.removeprefix(render.KEY_PREFIX))
+    else:
+        payload = data.removeprefix(render.PAYLOAD_PREFIX)
+    await query.edit_message_reply_markup(None)
+    if not payload:
+        await update.effective_chat.send_message(EXPIRED_BUTTON)
+        return
+    await ask(update, context, account, payload)
+
+
+@for_staff
+async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    await update.effective_chat.send_message(HELP)
+
+
+@for_staff
+async def next_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    given = " ".join(context.args or [])
+    number = prison_numbers.normalise(given)
+    if number is None:
+        await update.effective_chat.send_message(
+            f"Which client? Send /next with a prison number, for example /next A1234BC ({prison_numbers.FORMAT_HELP})."
+            if not given
+            else f"'{given}' is not a prison number: {prison_numbers.FORMAT_HELP}."
+        )
+        return
+    await ask(update, context, account, _payload("ask_next_steps", prison_number=number))
+
+
+@for_staff
+async def caseload_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    await ask(update, context, account, _payload("ask_caseload"))
+
+
+@for_staff
+async def checklist_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    """`/checklist`, `/checklist transfer` or `/checklist transfer A1234BC`, in any order."""
+    words = context.args or []
+    numbers = [n for n in (prison_numbers.normalise(w) for w in words) if n]
+    name = " ".join(w for w in words if prison_numbers.normalise(w) is None)
+    entities = {"checklist": name} if name else {}
+    if numbers:
+        entities["prison_number"] = numbers[0]
+    await ask(update, context, account, _payload("start_checklist", **entities))
+
+
+@for_staff
+async def glossary_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    term = " ".join(context.args or [])
+    if not term:
+        await update.effective_chat.send_message("Which term? For example /glossary TTG")
+        return
+    await ask(update, context, account, _payload("define_term", term=term))
+
+
+@for_staff
+async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    await ask(update, context, account, _payload("checklist_stop"))
+
+
+@for_staff
+async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    choice = (context.args or [""])[0].lower()
+    if choice not in ("on", "off"):
+        state = "on" if account.digest else "off"
+        await update.effective_chat.send_message(
+            f"Your daily digest is {state}. Send /digest on or /digest off. It comes on working days only, "
+            "with what is overdue or due on your caseload."
+        )
+        return
+    try:
+        await off_loop(access.set_digest, gateway(context).db, update.effective_user.id, choice == "on")
+    except CaseError as err:
+        await update.effective_chat.send_message(str(err))
+        return
+    when = gateway(context).settings.digest_time.strftime("%H:%M")
+    await update.effective_chat.send_message(
+        f"Daily digest on: each working day at {when}." if choice == "on" else "Daily digest off."
+    )

@@ -1,0 +1,47 @@
+"""The daily digest, run by the JobQueue every minute and sent once per working day per member of staff.
+
+Checking every minute, rather than scheduling one run a day, is what keeps a restart from skipping a digest:
+a gateway that starts after the digest time sends the day's digests it finds unsent. The claim in the
+database keeps a second run, or a second gateway, from sending any of them twice.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+
+from sqlalchemy.exc import SQLAlchemyError
+from telegram.constants import ParseMode
+from telegram.error import TelegramError
+from telegram.ext import ContextTypes
+
+from bot import render
+from bot.gateway import gateway, off_loop
+from throughcare import access, delivery, digest
+from throughcare.workdays import is_working_day
+
+logger = logging.getLogger(__name__)
+CHECK_EVERY_SECONDS = 60
+# Telegram redelivers an update for at most a day; handled update ids are kept a little longer.
+KEEP_UPDATES = dt.timedelta(days=2)
+
+
+async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
+    gw = gateway(context)
+    now = gw.clock()
+    await off_loop(delivery.forget_updates, gw.db, now - KEEP_UPDATES)
+    today = now.date()
+    if not is_working_day(today) or now.time() < gw.settings.digest_time:
+        return
+    for account in await off_loop(access.digest_recipients, gw.db):
+        if not await off_loop(delivery.claim_digest, gw.db, account.staff_id, today):
+            continue
+        try:
+            text = await off_loop(digest.staff_digest, gw.db, gw.knowledge, account.staff_id, today)
+            for piece in render.split_text(text):
+                await context.bot.send_message(account.telegram_user_id, piece, parse_mode=ParseMode.HTML)
+        except (TelegramError, SQLAlchemyError) as err:
+            logger.warning("Digest for staff member %s not sent, will retry: %s", account.staff_id, err)
+            await off_loop(delivery.digest_failed, gw.db, account.staff_id, today)
+            continue
+        await off_loop(delivery.digest_sent, gw.db, account.staff_id, today)
