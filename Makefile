@@ -13,12 +13,13 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 
-.PHONY: help setup demo test serve lint lock db model validate clean nlu-eval
+.PHONY: help setup demo test serve bot lint lock db model validate clean nlu-eval
 
 help:
 	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005)"
+	@echo "make bot     run the Telegram gateway (set TELEGRAM_BOT_TOKEN; see the README)"
 	@echo "make nlu-eval  train if needed, score the NLU on the held-out set, update docs/benchmarks.md"
 	@echo "make lint    ruff;  make lock  recompile the lock files"
 
@@ -71,6 +72,9 @@ demo: setup db model
 
 serve: setup db model
 	@scripts/serve
+
+bot: setup model
+	@scripts/bot
 
 test: setup model
 	.venv/bin/ruff check .
