@@ -72,7 +72,7 @@ def _overview(procedure: Procedure) -> Answer:
         lines.append(f"{n}. {step.what.rstrip('.')} ({answers.whom(step.who)}){only}.")
     lines.append(answers.source_line(procedure.source))
     lines.append(f'To walk it for a client, say "start the {procedure.title.lower()} checklist for A1234BC".')
-    return Answer("\n".join(lines), cited=str(procedure.source))
+    return Answer("\n".join(lines), cited=str(procedure.source), topic=f"procedure:{procedure.id}")
 
 
 def _step_card(procedure: Procedure, step: Step, facts: EpisodeFacts, intro: str = "") -> Answer:
@@ -95,6 +95,7 @@ def _step_card(procedure: Procedure, step: Step, facts: EpisodeFacts, intro: str
         "\n".join(lines),
         buttons=WALK_BUTTONS,
         cited=str(step.source),
+        topic=f"procedure:{procedure.id}",
         events=[SlotSet("checklist", procedure.id), SlotSet("checklist_step", step.id)],
     )
 
@@ -110,6 +111,7 @@ def _next_card(procedure: Procedure, facts: EpisodeFacts, intro: str) -> Answer:
         f"{total - skipped} of {total} steps done, {skipped} skipped with reasons. "
         f"{answers.source_line(procedure.source)}",
         cited=str(procedure.source),
+        topic=f"procedure:{procedure.id}",
         events=[SlotSet("checklist", None), SlotSet("checklist_step", None)],
     )
 

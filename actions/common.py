@@ -51,6 +51,8 @@ class Answer:
     text: str
     buttons: list[dict] = field(default_factory=list)
     cited: str | None = None
+    # The knowledge item answered from ("topic:…", "procedure:…", "term:…"), for managers' reports by topic.
+    topic: str | None = None
     fell_back: bool = False
     events: list[dict[str, Any]] = field(default_factory=list)
 
@@ -186,6 +188,8 @@ class ThroughcareAction(Action, ABC):
                 action=self.name(),
                 cited=answer.cited,
                 fell_back=answer.fell_back,
+                answer=answer.text,
+                topic=answer.topic,
             )
         except SQLAlchemyError:
             # The answer has been given; a log that cannot be written must not turn it into an error.

@@ -63,7 +63,12 @@ def question_without_client(message: Message) -> Answer | None:
 def answer_from_hits(hits: list[Hit], intro: str = "") -> Answer:
     """The best-matching knowledge item as the answer, the next ones as buttons."""
     best, others = hits[0], hits[1:]
-    return Answer(intro + hit_answer(best), buttons=[hit_button(h, "Or: ") for h in others], cited=str(best.source))
+    return Answer(
+        intro + hit_answer(best),
+        buttons=[hit_button(h, "Or: ") for h in others],
+        cited=str(best.source),
+        topic=f"{best.kind}:{best.id}",
+    )
 
 
 async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) -> str | None:
@@ -91,7 +96,7 @@ def term_answer(term: GlossaryTerm) -> Answer:
         lines.append(answers.CLINICAL_NOTE)
     if len(term.expansions) == 1:
         lines.append(sources[0])
-    return Answer("\n".join(lines), cited="; ".join(str(e.source) for e in term.expansions))
+    return Answer("\n".join(lines), cited="; ".join(str(e.source) for e in term.expansions), topic=f"term:{term.term}")
 
 
 class ActionAnswerProtocol(ThroughcareAction):

@@ -41,4 +41,4 @@ class ActionRaiseSafeguarding(ThroughcareAction):
         hits = [h for h in hits if h.id != "safeguarding"]
         if hits:
             lines.append(f"If you were asking a question rather than raising a concern:\n{hit_answer(hits[0])}")
-        return Answer("\n".join(lines), buttons=buttons, cited=str(route.source))
+        return Answer("\n".join(lines), buttons=buttons, cited=str(route.source), topic="procedure:safeguarding")

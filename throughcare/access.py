@@ -7,11 +7,13 @@ transaction with an audit entry.
 
 from __future__ import annotations
 
+import os
 from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from throughcare import identity
 from throughcare.db import Database
 from throughcare.models import AccessStatus, AuditEvent, Role, StaffMember, TelegramAccount, utcnow
 from throughcare.store import CaseError
@@ -147,3 +149,34 @@ def administrators(db: Database) -> list[Account]:
 
 def digest_recipients(db: Database) -> list[Account]:
     return [a for a in accounts(db, AccessStatus.approved) if a.approved and a.digest]
+
+
+# Managers and administrators see the dashboard; a link is good for minutes, the session it opens for hours.
+DASHBOARD_ROLES = (Role.manager, Role.administrator)
+DASHBOARD_LINK_SECONDS = 15 * 60
+DASHBOARD_SESSION_SECONDS = 2 * 60 * 60
+DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8050"
+
+
+def dashboard_url() -> str:
+    return (os.environ.get("DASHBOARD_URL") or DEFAULT_DASHBOARD_URL).rstrip("/")
+
+
+def dashboard_staff(db: Database, staff_id: int | None) -> StaffMember | None:
+    """The active manager or administrator with this id; None for anyone else."""
+    if staff_id is None:
+        return None
+    with db.transaction() as session:
+        staff = session.get(StaffMember, staff_id)
+        if staff is None or not staff.active or staff.role not in DASHBOARD_ROLES:
+            return None
+        session.expunge(staff)
+        return staff
+
+
+def dashboard_link(db: Database, staff_id: int, secret: bytes, base_url: str | None = None) -> str:
+    """A signed link to the dashboard for a manager or administrator, valid for DASHBOARD_LINK_SECONDS."""
+    if dashboard_staff(db, staff_id) is None:
+        raise CaseError("The dashboard is for managers and administrators only.")
+    token = identity.sign(staff_id, secret, purpose=identity.DASHBOARD_LINK)
+    return f"{base_url or dashboard_url()}/login?token={token}"

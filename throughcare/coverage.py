@@ -45,6 +45,8 @@ def citations(knowledge: Knowledge) -> Iterator[tuple[str, Source]]:
             yield f"term:{entry.term}", expansion.source
     for level in knowledge.care_levels.values():
         yield f"care_level:{level.id}", level.source
+    for measure in knowledge.measures.values():
+        yield f"measure:{measure.id}", measure.source
     for thing in (*knowledge.vocabulary.substances, *knowledge.vocabulary.prisons):
         yield f"vocabulary:{thing.name}", thing.source
     for source in knowledge.profile.sources:

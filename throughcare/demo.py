@@ -10,22 +10,31 @@ import random
 import string
 from dataclasses import dataclass
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 
+from throughcare import store
 from throughcare.db import Database
+from throughcare.knowledge import default_knowledge
 from throughcare.models import (
     AuditEvent,
+    ButtonPayload,
     ChecklistProgress,
     Client,
     ClosureReason,
+    DigestDelivery,
     Episode,
     GuidanceQuery,
+    OpenStep,
+    QueryReview,
     ReferralRoute,
     Role,
     StaffMember,
     Stage,
     StepStatus,
+    TelegramAccount,
+    TelegramUpdate,
 )
+from throughcare.synthetic import synthetic_queries
 from throughcare.workdays import add_working_days
 
 DEMO_PRACTITIONER = "Demo Practitioner"
@@ -122,7 +131,20 @@ def load_demo_data(db: Database, today: dt.date, reset: bool = False, seed: int 
     rng = random.Random(seed)
     with db.transaction() as session:
         if reset:
-            for table in (GuidanceQuery, AuditEvent, ChecklistProgress, Episode, Client, StaffMember):
+            for table in (
+                QueryReview,
+                GuidanceQuery,
+                AuditEvent,
+                OpenStep,
+                ChecklistProgress,
+                Episode,
+                Client,
+                DigestDelivery,
+                TelegramAccount,
+                TelegramUpdate,
+                ButtonPayload,
+                StaffMember,
+            ):
                 session.execute(delete(table))
         elif session.scalar(select(func.count()).select_from(Client)):
             return 0
@@ -172,8 +194,53 @@ def load_demo_data(db: Database, today: dt.date, reset: bool = False, seed: int 
                         by_staff_id=worker.id,
                     )
                 )
+        _released_episodes(session, rng, today, practitioners, taken)
         session.flush()
-        return len(DEMO_CLIENTS)
+        numbers = sorted(taken | {"A1234BC"})
+        staff_ids = [s.id for s in staff if s.role == Role.practitioner]
+        start = dt.datetime.combine(today - dt.timedelta(weeks=12), dt.time(9), tzinfo=dt.timezone.utc)
+        rows = list(
+            synthetic_queries(default_knowledge(), rng, staff_ids, numbers, start, start + dt.timedelta(weeks=12), 600)
+        )
+        session.execute(insert(GuidanceQuery), rows)
+    store.refresh_open_steps(db, default_knowledge(), today)
+    return len(DEMO_CLIENTS)
+
+
+def _released_episodes(
+    session, rng: random.Random, today: dt.date, practitioners: list[StaffMember], taken: set[str]
+) -> None:  # type: ignore[no-untyped-def]
+    """Clients released over the past year, so the commissioner's figures have two half years to show."""
+    for index in range(16):
+        released = _back(today, 10 + index * 14)
+        referral = released - dt.timedelta(days=rng.randrange(60, 200))
+        assessed = add_working_days(referral, rng.randrange(1, 6))
+        episode = Episode(
+            client=Client(
+                prison_number=_prison_number(rng, taken), initials="".join(rng.choices(string.ascii_uppercase, k=2))
+            ),
+            referral_date=referral,
+            referral_route=rng.choice(list(ReferralRoute)),
+            stage=Stage.closed,
+            care_level=rng.choice(CARE_LEVELS),
+            key_worker=rng.choice(practitioners),
+            initial_assessment_date=assessed,
+            triage_date=add_working_days(assessed, rng.randrange(2, 12)),
+            closure_reason=ClosureReason.release,
+            closure_date=released,
+            community_engagement_date=released + dt.timedelta(days=rng.randrange(1, 10)) if index % 3 else None,
+        )
+        session.add(episode)
+        if index % 4:
+            session.add(
+                ChecklistProgress(
+                    episode=episode,
+                    procedure_id="release_planning",
+                    step_id="community_referral",
+                    status=StepStatus.done,
+                    by_staff_id=episode.key_worker.id,
+                )
+            )
 
 
 def demo_practitioner_id(db: Database) -> int | None:

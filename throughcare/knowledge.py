@@ -195,6 +195,16 @@ class ServiceProfile(Strict):
     sources: list[Source] = Field(min_length=1)
 
 
+class Measure(Strict):
+    """A figure the commissioner asks for, with how this service counts it."""
+
+    id: str
+    title: str
+    definition: str
+    notes: str | None = None
+    source: Source
+
+
 class Knowledge(Strict):
     timescales: dict[str, Timescale]
     procedures: dict[str, Procedure]
@@ -202,6 +212,7 @@ class Knowledge(Strict):
     topics: dict[str, Topic]
     care_levels: dict[str, CareLevel]
     profile: ServiceProfile
+    measures: dict[str, Measure] = {}
     vocabulary: Vocabulary = Vocabulary()
 
     def timescale(self, timescale_id: str) -> Timescale:
@@ -270,13 +281,21 @@ def _index(items: list, path_of: dict[str, Path], kind: str) -> dict:
 def load_knowledge(directory: Path | None = None) -> Knowledge:
     """Read and validate every knowledge file; raise KnowledgeError naming the file and item at fault."""
     root = Path(directory or os.environ.get("THROUGHCARE_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
-    sections: dict[str, list] = {"timescales": [], "procedures": [], "glossary": [], "topics": [], "care_levels": []}
+    sections: dict[str, list] = {
+        "timescales": [],
+        "procedures": [],
+        "glossary": [],
+        "topics": [],
+        "care_levels": [],
+        "measures": [],
+    }
     models: dict[str, type[BaseModel]] = {
         "timescales": Timescale,
         "procedures": Procedure,
         "glossary": GlossaryTerm,
         "topics": Topic,
         "care_levels": CareLevel,
+        "measures": Measure,
     }
     origin: dict[str, Path] = {}
     profile: ServiceProfile | None = None
@@ -313,6 +332,7 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
             glossary=sections["glossary"],
             topics=_index(sections["topics"], origin, "topic"),
             care_levels=_index(sections["care_levels"], origin, "care level"),
+            measures=_index(sections["measures"], origin, "measure"),
             profile=profile,
             vocabulary=vocabulary,
         )

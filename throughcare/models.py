@@ -68,6 +68,12 @@ class StepStatus(str, enum.Enum):
     skipped = "skipped"
 
 
+class ReviewMark(str, enum.Enum):
+    answered_well = "answered_well"
+    wrong_answer = "wrong_answer"
+    knowledge_gap = "knowledge_gap"
+
+
 class AccessStatus(str, enum.Enum):
     pending = "pending"
     approved = "approved"
@@ -126,6 +132,8 @@ class Episode(Base):
     transfer_destination: Mapped[str | None] = mapped_column(String(80))
     closure_reason: Mapped[ClosureReason | None] = mapped_column(_enum(ClosureReason))
     closure_date: Mapped[dt.date | None] = mapped_column(Date)
+    # The first community treatment appointment attended after release (004 asks how many engage).
+    community_engagement_date: Mapped[dt.date | None] = mapped_column(Date)
 
     client: Mapped[Client] = relationship(back_populates="episodes")
     key_worker: Mapped[StaffMember | None] = relationship()
@@ -177,6 +185,41 @@ class GuidanceQuery(Base):
     action: Mapped[str] = mapped_column(String(64))
     cited: Mapped[str | None] = mapped_column(String(200))
     fell_back: Mapped[bool] = mapped_column(Boolean, default=False, index=True)
+    # The reply as staff saw it, and the knowledge item it came from ("topic:…", "procedure:…") or the intent.
+    answer: Mapped[str | None] = mapped_column(Text)
+    topic: Mapped[str | None] = mapped_column(String(80), index=True)
+
+    review: Mapped[QueryReview | None] = relationship(back_populates="query")
+
+
+class QueryReview(Base):
+    """A manager's mark on one logged query; marking again replaces it (the audit trail keeps the history)."""
+
+    __tablename__ = "query_review"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    query_id: Mapped[int] = mapped_column(ForeignKey("guidance_query.id"), unique=True)
+    mark: Mapped[ReviewMark] = mapped_column(_enum(ReviewMark), index=True)
+    comment: Mapped[str | None] = mapped_column(Text)
+    by_staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"))
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+    query: Mapped[GuidanceQuery] = relationship(back_populates="review")
+
+
+class OpenStep(Base):
+    """The protocol engine's open steps for each open episode, kept so that reports over tens of thousands
+    of clients are one SQL query. Rewritten with every change to the episode and by the daily refresh."""
+
+    __tablename__ = "open_step"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)
+    key: Mapped[str] = mapped_column(String(80))
+    what: Mapped[str] = mapped_column(String(300))
+    who: Mapped[str] = mapped_column(String(80))
+    due: Mapped[dt.date | None] = mapped_column(Date, index=True)
+    computed_on: Mapped[dt.date] = mapped_column(Date)
 
 
 class TelegramAccount(Base):

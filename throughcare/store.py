@@ -6,18 +6,21 @@ import datetime as dt
 from collections.abc import Iterable
 from dataclasses import dataclass
 
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import delete, func, select
+from sqlalchemy.orm import Session, selectinload
 
 from throughcare import prison_numbers
 from throughcare.db import Database
-from throughcare.engine import EpisodeFacts
+from throughcare.engine import EpisodeFacts, next_steps
+from throughcare.knowledge import Knowledge, default_knowledge
 from throughcare.models import (
     AuditEvent,
     ChecklistProgress,
     Client,
+    ClosureReason,
     Episode,
     GuidanceQuery,
+    OpenStep,
     ReferralRoute,
     Role,
     StaffMember,
@@ -45,6 +48,8 @@ class Event:
     label: str
     may_be_future: bool
     may_be_past: bool
+    # Recorded on the episode that release closed, as the community service reports back.
+    after_release: bool = False
 
 
 EVENTS = {
@@ -56,6 +61,14 @@ EVENTS = {
         Event("joint_review", "joint_review_date", "13-week joint review", False, True),
         Event("release_date", "expected_release_date", "expected release date", True, False),
         Event("transfer", "planned_transfer_date", "planned transfer", True, False),
+        Event(
+            "community_engagement",
+            "community_engagement_date",
+            "first community treatment appointment attended",
+            False,
+            True,
+            after_release=True,
+        ),
     )
 }
 
@@ -113,6 +126,54 @@ def _iso(value: object) -> object:
     return value.isoformat() if isinstance(value, dt.date) else value
 
 
+def _open_step_rows(episode: Episode, knowledge: Knowledge, today: dt.date) -> list[OpenStep]:
+    return [
+        OpenStep(
+            episode_id=episode.id,
+            key=step.key[:80],
+            what=step.what[:300],
+            who=step.who[:80],
+            due=step.due,
+            computed_on=today,
+        )
+        for step in next_steps(_facts(episode), knowledge, today)
+    ]
+
+
+def _replace_open_steps(session: Session, episode: Episode, today: dt.date) -> None:
+    """Rewrite the episode's rows in `open_step`, in the transaction that changed the episode."""
+    session.flush()
+    session.execute(delete(OpenStep).where(OpenStep.episode_id == episode.id))
+    session.refresh(episode)
+    session.add_all(_open_step_rows(episode, default_knowledge(), today))
+
+
+def refresh_open_steps(db: Database, knowledge: Knowledge, today: dt.date, batch: int = 1000) -> int:
+    """Recompute `open_step` for every open episode as of `today`. Run daily: steps open and fall due as time
+    passes, not only when an episode changes. Each batch is one transaction. Returns the episodes refreshed."""
+    open_episodes = select(Episode.id).where(Episode.closure_date.is_(None))
+    with db.transaction() as session:
+        ids = session.scalars(open_episodes.order_by(Episode.id)).all()
+        session.execute(delete(OpenStep).where(OpenStep.episode_id.not_in(open_episodes)))
+    for start in range(0, len(ids), batch):
+        chunk = ids[start : start + batch]
+        with db.transaction() as session:
+            episodes = session.scalars(
+                select(Episode)
+                .where(Episode.id.in_(chunk))
+                .options(selectinload(Episode.client), selectinload(Episode.key_worker), selectinload(Episode.progress))
+            ).all()
+            session.execute(delete(OpenStep).where(OpenStep.episode_id.in_(chunk)))
+            session.add_all(row for episode in episodes for row in _open_step_rows(episode, knowledge, today))
+    return len(ids)
+
+
+def open_steps_computed_on(db: Database) -> dt.date | None:
+    """The oldest date the open steps were computed for: reports of what is overdue are as of then."""
+    with db.transaction() as session:
+        return session.scalar(select(func.min(OpenStep.computed_on)))
+
+
 def episode_facts(db: Database, prison_number: str) -> EpisodeFacts:
     with db.transaction() as session:
         return _facts(_current_episode(session, prison_number))
@@ -165,7 +226,14 @@ def record_event(
     event = EVENTS[event_name]
     with db.transaction() as session:
         episode = _current_episode(session, prison_number)
-        if episode.closure_date is not None:
+        released = episode.closure_reason == ClosureReason.release
+        if event.after_release and not released:
+            raise CaseError(
+                f"The {event.label} is recorded after release; {episode.client.prison_number} isn't released."
+            )
+        if event.after_release and when < episode.closure_date:  # type: ignore[operator]
+            raise CaseError(f"{when:%d %B %Y} is before the release on {episode.closure_date:%d %B %Y}.")
+        if episode.closure_date is not None and not event.after_release:
             raise CaseError(f"{episode.client.prison_number}'s episode was closed on {episode.closure_date:%d %B %Y}.")
         _check_event_date(event, when, episode, today)
         before = {event.field: _iso(getattr(episode, event.field)), "stage": episode.stage.value}
@@ -176,7 +244,7 @@ def record_event(
             episode.stage = Stage.in_treatment
         after = {event.field: when.isoformat(), "stage": episode.stage.value}
         _audit(session, staff_id, "episode", episode.id, f"record_{event.name}", before, after)
-        session.flush()
+        _replace_open_steps(session, episode, today)
         return _facts(episode)
 
 
@@ -206,6 +274,7 @@ def record_referral(
             None,
             {"prison_number": number, "referral_date": when.isoformat(), "referral_route": route.value},
         )
+        _replace_open_steps(session, episode, dt.date.today())
         return _facts(episode)
 
 
@@ -245,7 +314,7 @@ def mark_step(
             before,
             {"status": status.value, "reason": reason},
         )
-        session.refresh(episode)
+        _replace_open_steps(session, episode, dt.date.today())
         return _facts(episode)
 
 
@@ -261,6 +330,8 @@ def log_query(
     action: str,
     cited: str | None,
     fell_back: bool,
+    answer: str | None = None,
+    topic: str | None = None,
 ) -> None:
     with db.transaction() as session:
         session.add(
@@ -274,6 +345,8 @@ def log_query(
                 action=action,
                 cited=cited[:200] if cited else None,
                 fell_back=fell_back,
+                answer=answer[:4000] if answer else None,
+                topic=(topic or intent or "")[:80] or None,
             )
         )
 

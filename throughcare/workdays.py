@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import functools
+from collections.abc import Iterable
 
 import holidays
 
@@ -12,6 +13,10 @@ import holidays
 def _bank_holidays(year: int) -> frozenset[dt.date]:
     # Without subdiv="ENG" the library leaves out Easter Monday and the summer bank holiday.
     return frozenset(holidays.country_holidays("GB", subdiv="ENG", years=year))
+
+
+def bank_holidays(years: Iterable[int]) -> frozenset[dt.date]:
+    return frozenset().union(*(_bank_holidays(year) for year in years))
 
 
 def is_bank_holiday(day: dt.date) -> bool:
