@@ -71,6 +71,7 @@ def build_application(
         ("glossary", chat_handlers.glossary_command),
         ("cancel", chat_handlers.cancel_command),
         ("digest", chat_handlers.digest_command),
+        ("dashboard", chat_handlers.dashboard_command),
     ):
         application.add_handler(CommandHandler(command, handler))
     application.add_handler(CallbackQueryHandler(chat_handlers.button))

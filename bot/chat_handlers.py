@@ -31,6 +31,7 @@ COMMANDS = [
     BotCommand("glossary", "What a term means: /glossary TTG"),
     BotCommand("cancel", "Stop the checklist you are walking"),
     BotCommand("digest", "Daily digest of what is due: /digest on or /digest off"),
+    BotCommand("dashboard", "Managers: a link to the dashboard, valid 15 minutes"),
     BotCommand("help", "What I can do"),
     BotCommand("start", "Ask for access, or say hello"),
 ]
@@ -152,4 +153,19 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE, acc
     when = gateway(context).settings.digest_time.strftime("%H:%M")
     await update.effective_chat.send_message(
         f"Daily digest on: each working day at {when}." if choice == "on" else "Daily digest off."
+    )
+
+
+@for_staff
+async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    """A manager's signed link to the dashboard; it works for a few minutes, so it is safe in a chat history."""
+    gw = gateway(context)
+    try:
+        link = await off_loop(access.dashboard_link, gw.db, account.staff_id, gw.settings.secret)
+    except CaseError as err:
+        await update.effective_chat.send_message(str(err))
+        return
+    minutes = access.DASHBOARD_LINK_SECONDS // 60
+    await update.effective_chat.send_message(
+        f"Your dashboard link, valid for {minutes} minutes and only for you:\n{link}", disable_web_page_preview=True
     )

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from throughcare import access, answers, coverage, demo, identity, store
+from throughcare import access, answers, coverage, demo, identity, reports, review, store
 from throughcare.chat import DEFAULT_URL, run_chat
 from throughcare.db import Database, database_url
 from throughcare.engine import next_steps
@@ -27,9 +27,15 @@ app = typer.Typer(
 db_app = typer.Typer(help="The case database.", no_args_is_help=True)
 knowledge_app = typer.Typer(help="The protocol knowledge base.", no_args_is_help=True)
 staff_app = typer.Typer(help="Staff members who may use the assistant.", no_args_is_help=True)
+report_app = typer.Typer(
+    help="Managers' reports, as a table or CSV (every CSV is recorded in the audit trail).", no_args_is_help=True
+)
+steps_app = typer.Typer(help="The open steps kept for reports.", no_args_is_help=True)
 app.add_typer(db_app, name="db")
 app.add_typer(knowledge_app, name="knowledge")
 app.add_typer(staff_app, name="staff")
+app.add_typer(report_app, name="report")
+app.add_typer(steps_app, name="steps")
 console = Console()
 
 
@@ -201,6 +207,167 @@ def chat(
 ) -> None:
     """Chat with the assistant in the terminal."""
     run_chat(url, staff_id or demo.demo_practitioner_id(_database()), identity.secret_from_env())
+
+
+def _show(report: reports.Report, as_csv: bool, parameters: dict) -> None:
+    if as_csv:
+        review.record_export(_database(), None, report.name, {"via": "cli", **parameters})
+        print(report.csv(), end="")
+        return
+    table = Table(*report.columns, title=report.title)
+    for row in report.rows:
+        table.add_row(*(str(value) for value in row))
+    console.print(table)
+    for note in report.notes:
+        console.print(f"[dim]{note}[/dim]", highlight=False)
+
+
+def _query_filter(
+    weeks: int,
+    start: str | None,
+    end: str | None,
+    staff_id: int | None,
+    team: str | None,
+    topic: str | None,
+    intent: str | None,
+    fallback: bool | None,
+) -> reports.QueryFilter:
+    period = reports.Period.weeks_to(dt.date.today(), weeks)
+    if start or end:
+        period = reports.Period(_today(start) if start else period.start, _today(end) if end else period.end)
+    return reports.QueryFilter(period, staff_id, team, topic, intent, fallback)
+
+
+def _half_year(label: str | None) -> reports.Period:
+    today = dt.date.today()
+    try:
+        return reports.Period.parse(label or f"{today.year}H{1 if today.month <= 6 else 2}")
+    except ValueError as err:
+        console.print(str(err))
+        raise typer.Exit(1) from err
+
+
+WEEKS = typer.Option(12, help="The last N weeks (ignored when --start or --end is given).")
+START = typer.Option(None, help="From this day, YYYY-MM-DD.")
+END = typer.Option(None, help="To this day, YYYY-MM-DD.")
+STAFF = typer.Option(None, "--staff-id", help="Only this staff member's queries.")
+TEAM = typer.Option(None, help="Only this team's queries.")
+TOPIC = typer.Option(None, help='Only this topic, e.g. "topic:six_monthly_report" or "procedure:transfer".')
+INTENT = typer.Option(None, help="Only queries taken for this intent.")
+FALLBACK = typer.Option(None, "--fallback/--answered", help="Only fallbacks, or only answered queries.")
+CSV = typer.Option(False, "--csv", help="CSV on standard output instead of a table.")
+PERIOD = typer.Option(None, help="Half year, e.g. 2026H1 (January-June) or 2026H2; default: the current one.")
+
+
+def _query_report(name: str, build, help_text: str) -> None:  # type: ignore[no-untyped-def]
+    def command(
+        weeks: int = WEEKS,
+        start: str = START,
+        end: str = END,
+        staff_id: int = STAFF,
+        team: str = TEAM,
+        topic: str = TOPIC,
+        intent: str = INTENT,
+        fallback: bool = FALLBACK,
+        as_csv: bool = CSV,
+    ) -> None:
+        f = _query_filter(weeks, start, end, staff_id, team, topic, intent, fallback)
+        _show(
+            build(_database(), f),
+            as_csv,
+            {
+                "period": str(f.period),
+                "staff_id": staff_id,
+                "team": team,
+                "topic": topic,
+                "intent": intent,
+                "fallback": fallback,
+            },
+        )
+
+    command.__doc__ = help_text
+    report_app.command(name)(command)
+
+
+_query_report("topics", reports.queries_per_topic_per_week, "Guidance queries per topic per week.")
+_query_report("fallback", reports.fallback_rate, "How often the assistant fell back, per week.")
+_query_report("unanswered", reports.top_unanswered, "The questions most often left unanswered.")
+
+
+@report_app.command("overdue")
+def report_overdue(
+    by: str = typer.Option("worker", help="worker or stage"), today: str = typer.Option(None), as_csv: bool = CSV
+) -> None:
+    """Overdue steps per key worker, or per stage and step."""
+    day = _today(today)
+    build = {"worker": reports.overdue_by_worker, "stage": reports.overdue_by_stage}.get(by)
+    if build is None:
+        console.print("--by takes worker or stage.")
+        raise typer.Exit(1)
+    _show(build(_database(), day), as_csv, {"by": by, "today": day.isoformat()})
+
+
+@report_app.command("caseload")
+def report_caseload(as_csv: bool = CSV) -> None:
+    """Open caseload by stage and care level."""
+    _show(reports.caseload_by_stage_and_level(_database()), as_csv, {})
+
+
+@report_app.command("assessment-times")
+def report_assessment_times(period: str = PERIOD, as_csv: bool = CSV) -> None:
+    """Time from referral to initial assessment, and to triage, against the timescales."""
+    half = _half_year(period)
+    _show(reports.assessment_times(_database(), load_knowledge(), half), as_csv, {"period": str(half)})
+
+
+@report_app.command("mds")
+def report_mds(period: str = PERIOD, as_csv: bool = CSV) -> None:
+    """The six-monthly minimum data set the commissioner asks for (004 §5)."""
+    half = _half_year(period)
+    _show(reports.minimum_data_set(_database(), load_knowledge(), half), as_csv, {"period": str(half)})
+
+
+@report_app.command("gaps")
+def report_gaps(nlu: bool = typer.Option(False, "--nlu", help="As Rasa NLU training examples to review.")) -> None:
+    """Queries managers marked as knowledge gaps."""
+    gaps = review.knowledge_gaps(_database())
+    if nlu:
+        review.record_export(_database(), None, "gaps-nlu", {"via": "cli", "gaps": len(gaps)})
+        print(review.gaps_as_nlu(gaps), end="")
+        return
+    table = Table("asked", "by", "question", "comment", title="Knowledge gaps")
+    for gap in gaps:
+        table.add_row(f"{gap.at:%d %b %Y}", gap.staff, gap.text, gap.comment)
+    console.print(table)
+
+
+@steps_app.command("refresh")
+def steps_refresh(today: str = typer.Option(None, help="Pretend today is YYYY-MM-DD.")) -> None:
+    """Recompute every open episode's steps for the reports (run daily, e.g. from cron)."""
+    count = store.refresh_open_steps(_database(), load_knowledge(), _today(today))
+    console.print(f"Open steps recomputed for {count} open episodes.")
+
+
+@app.command("dashboard-link")
+def dashboard_link(
+    staff_id: int = typer.Argument(None, help="A manager's or administrator's staff id."),
+    demo_manager: bool = typer.Option(False, "--demo-manager", help="For the demo data's manager."),
+) -> None:
+    """Print a signed link to the managers' dashboard, valid for 15 minutes."""
+    secret = identity.secret_from_env()
+    if secret is None:
+        console.print(f"Set {identity.SECRET_ENV} (16 characters or more) first.")
+        raise typer.Exit(1)
+    db = _database()
+    chosen = demo.demo_manager_id(db) if demo_manager else staff_id
+    if chosen is None:
+        console.print("Give a staff id, or --demo-manager.")
+        raise typer.Exit(1)
+    try:
+        print(access.dashboard_link(db, chosen, secret))
+    except store.CaseError as err:
+        console.print(str(err))
+        raise typer.Exit(1) from err
 
 
 if __name__ == "__main__":

@@ -38,6 +38,7 @@ from throughcare.synthetic import synthetic_queries
 from throughcare.workdays import add_working_days
 
 DEMO_PRACTITIONER = "Demo Practitioner"
+DEMO_MANAGER = "Morgan Manager"
 DEMO_STAFF = [
     ("Demo Practitioner", Role.practitioner, "Recovery team A"),
     ("Sam Okafor", Role.practitioner, "Recovery team A"),
@@ -241,6 +242,11 @@ def _released_episodes(
                     by_staff_id=episode.key_worker.id,
                 )
             )
+
+
+def demo_manager_id(db: Database) -> int | None:
+    with db.transaction() as session:
+        return session.scalar(select(StaffMember.id).where(StaffMember.display_name == DEMO_MANAGER))
 
 
 def demo_practitioner_id(db: Database) -> int | None:

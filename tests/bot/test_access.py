@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from urllib.parse import parse_qs, urlparse
+
 from typer.testing import CliRunner
 
 from bot.access_handlers import NO_ACCESS, PRIVATE_ONLY
@@ -95,4 +97,14 @@ def test_group_chats_are_refused(harness: Harness, gateway: RunningGateway) -> N
     harness.approve(STAFF)
     harness.telegram.send_text(STAFF, "what's next for A1234BC?", chat_type="group", chat_id=-500)
     assert harness.telegram.wait_for_replies(-500, 1)[0]["text"] == PRIVATE_ONLY
+    assert harness.rasa.received == []
+
+
+def test_managers_get_a_dashboard_link_and_practitioners_do_not(harness: Harness, gateway: RunningGateway) -> None:
+    manager = harness.approve(3003, Role.manager)
+    harness.approve(STAFF)
+    (reply,) = harness.say(3003, "/dashboard")
+    token = parse_qs(urlparse(reply.split()[-1]).query)["token"][0]
+    assert identity.verify(token, harness.settings.secret, purpose=identity.DASHBOARD_LINK) == manager.staff_id
+    assert harness.say(STAFF, "/dashboard") == ["The dashboard is for managers and administrators only."]
     assert harness.rasa.received == []
