@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -17,6 +18,7 @@ from sqlalchemy import (
     Enum,
     Float,
     ForeignKey,
+    Index,
     Integer,
     String,
     Text,
@@ -24,9 +26,17 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+LONDON = ZoneInfo("Europe/London")
+
 
 def utcnow() -> dt.datetime:
     return dt.datetime.now(dt.timezone.utc)
+
+
+def week_of(at: dt.datetime) -> dt.date:
+    """The Monday of the week, in UK time, that a moment falls in (stored times without a zone are UTC)."""
+    local = (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(LONDON).date()
+    return local - dt.timedelta(days=local.weekday())
 
 
 class Base(DeclarativeBase):
@@ -188,8 +198,16 @@ class GuidanceQuery(Base):
     # The reply as staff saw it, and the knowledge item it came from ("topic:…", "procedure:…") or the intent.
     answer: Mapped[str | None] = mapped_column(Text)
     topic: Mapped[str | None] = mapped_column(String(80), index=True)
+    # Stored rather than computed in each report, so that weekly reports over a million queries read one index.
+    week: Mapped[dt.date | None] = mapped_column(Date)
 
     review: Mapped[QueryReview | None] = relationship(back_populates="query")
+
+    __table_args__ = (
+        # Covers the weekly reports and their filters, and the fallback list, without reading the table.
+        Index("ix_guidance_query_report", "at", "week", "topic", "fell_back", "staff_id", "intent"),
+        Index("ix_guidance_query_fell_back_at", "fell_back", "at"),
+    )
 
 
 class QueryReview(Base):

@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass, field
 
 import numpy as np
-from sqlalchemy import Date, and_, case, cast, func, literal, select
+from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.sql import ColumnElement, Select
 
 from throughcare.db import Database
@@ -114,13 +114,6 @@ def query_conditions(f: QueryFilter) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _week(db: Database) -> ColumnElement:
-    """The Monday of the week a query was asked, as the database computes it."""
-    if db.engine.dialect.name == "postgresql":
-        return cast(func.date_trunc("week", GuidanceQuery.at), Date)
-    return func.date(GuidanceQuery.at, "weekday 0", "-6 days")
-
-
 def _as_date(value: object) -> dt.date:
     return value if isinstance(value, dt.date) else dt.date.fromisoformat(str(value))
 
@@ -131,7 +124,7 @@ def _run(db: Database, query: Select) -> list:
 
 
 def queries_per_topic_per_week(db: Database, f: QueryFilter) -> Report:
-    week = _week(db).label("week")
+    week = GuidanceQuery.week.label("week")
     topic = func.coalesce(GuidanceQuery.topic, literal("(none)")).label("topic")
     rows = _run(
         db,
@@ -150,7 +143,7 @@ def queries_per_topic_per_week(db: Database, f: QueryFilter) -> Report:
 
 
 def fallback_rate(db: Database, f: QueryFilter) -> Report:
-    week = _week(db).label("week")
+    week = GuidanceQuery.week.label("week")
     fell_back = func.sum(case((GuidanceQuery.fell_back.is_(True), 1), else_=0)).label("fell_back")
     rows = _run(
         db,

@@ -26,6 +26,8 @@ from throughcare.models import (
     StaffMember,
     Stage,
     StepStatus,
+    utcnow,
+    week_of,
 )
 
 EARLIEST_DATE = dt.date(2000, 1, 1)
@@ -334,8 +336,11 @@ def log_query(
     topic: str | None = None,
 ) -> None:
     with db.transaction() as session:
+        now = utcnow()
         session.add(
             GuidanceQuery(
+                at=now,
+                week=week_of(now),
                 staff_id=staff_id,
                 conversation_id=conversation_id,
                 text=text[:4000],

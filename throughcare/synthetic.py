@@ -11,6 +11,7 @@ import random
 from collections.abc import Iterator
 
 from throughcare.knowledge import Knowledge
+from throughcare.models import week_of
 
 # Things staff ask that the assistant does not cover, so the fallback reports have something to show.
 OFF_PROTOCOL = [
@@ -70,6 +71,7 @@ def synthetic_queries(
         yield dict(
             row,
             at=at,
+            week=week_of(at),
             staff_id=staff_id,
             conversation_id=f"synthetic-{staff_id}",
             text=text,

@@ -23,6 +23,7 @@ from throughcare.models import (
     Role,
     Stage,
     StepStatus,
+    week_of,
 )
 
 D = dt.date
@@ -46,7 +47,16 @@ def log(database: Database) -> tuple[Database, int, int]:
         (at("2026-11-16"), b, "outside the period", "topic:t2", False),
     ]
     database_rows = [
-        dict(at=when, staff_id=who, text=text, topic=topic, fell_back=fell, action="a", intent=topic.split(":")[0])
+        dict(
+            at=when,
+            week=week_of(when),
+            staff_id=who,
+            text=text,
+            topic=topic,
+            fell_back=fell,
+            action="a",
+            intent=topic.split(":")[0],
+        )
         for when, who, text, topic, fell in rows
     ]
     with database.transaction() as session:

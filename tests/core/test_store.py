@@ -7,7 +7,7 @@ from sqlalchemy import func, select
 
 from throughcare import store
 from throughcare.demo import demo_practitioner_id, load_demo_data
-from throughcare.models import AuditEvent, ChecklistProgress, Episode, GuidanceQuery, StepStatus
+from throughcare.models import AuditEvent, ChecklistProgress, Episode, GuidanceQuery, StepStatus, week_of
 
 
 @pytest.fixture
@@ -81,11 +81,12 @@ def test_impossible_dates_change_nothing(loaded, today, event, days, message) ->
 
 def test_checklist_marks_are_recorded_replaced_and_audited(loaded) -> None:
     staff = demo_practitioner_id(loaded)
+    marks = count(loaded, ChecklistProgress)
     facts = store.mark_step(loaded, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, staff, "no NDTMS consent")
     assert facts.progress[("transfer", "ndtms_form")] == "skipped"
     facts = store.mark_step(loaded, "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
     assert facts.progress[("transfer", "ndtms_form")] == "done"
-    assert count(loaded, ChecklistProgress) == 2  # one demo mark plus this one, replaced not duplicated
+    assert count(loaded, ChecklistProgress) == marks + 1  # replaced, not duplicated
     with loaded.transaction() as session:
         entries = session.scalars(select(AuditEvent).where(AuditEvent.action == "transfer.ndtms_form")).all()
     assert [e.after["status"] for e in entries] == ["skipped", "done"]
@@ -127,10 +128,13 @@ def test_every_query_is_logged(loaded) -> None:
         action="action_answer_protocol",
         cited="000, Closure",
         fell_back=False,
+        answer="TTG: Through the Gate.",
+        topic="term:TTG",
     )
     with loaded.transaction() as session:
-        row = session.scalars(select(GuidanceQuery)).one()
+        row = session.scalars(select(GuidanceQuery).where(GuidanceQuery.conversation_id == "c1")).one()
     assert len(row.text) == 4000 and row.entities == [{"entity": "term", "value": "TTG"}]
+    assert (row.answer, row.topic, row.week) == ("TTG: Through the Gate.", "term:TTG", week_of(row.at))
 
 
 def test_inactive_staff_are_not_recognised(loaded) -> None:

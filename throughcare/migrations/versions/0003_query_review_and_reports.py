@@ -67,10 +67,33 @@ def upgrade() -> None:
         batch_op.add_column(sa.Column("answer", sa.Text(), nullable=True))
         batch_op.add_column(sa.Column("topic", sa.String(length=80), nullable=True))
         batch_op.create_index(batch_op.f("ix_guidance_query_topic"), ["topic"], unique=False)
+        batch_op.add_column(sa.Column("week", sa.Date(), nullable=True))
+    _backfill_weeks()
+    with op.batch_alter_table("guidance_query", schema=None) as batch_op:
+        batch_op.create_index(
+            "ix_guidance_query_report", ["at", "week", "topic", "fell_back", "staff_id", "intent"], unique=False
+        )
+        batch_op.create_index("ix_guidance_query_fell_back_at", ["fell_back", "at"], unique=False)
+
+
+def _backfill_weeks() -> None:
+    """Queries logged before this revision get their week, worked out as the application does."""
+    from throughcare.models import week_of
+
+    connection = op.get_bind()
+    table = sa.table(
+        "guidance_query", sa.column("id", sa.Integer), sa.column("at", sa.DateTime), sa.column("week", sa.Date)
+    )
+    rows = connection.execute(sa.select(table.c.id, table.c.at)).all()
+    for row in rows:
+        connection.execute(sa.update(table).where(table.c.id == row.id).values(week=week_of(row.at)))
 
 
 def downgrade() -> None:
     with op.batch_alter_table("guidance_query", schema=None) as batch_op:
+        batch_op.drop_index("ix_guidance_query_fell_back_at")
+        batch_op.drop_index("ix_guidance_query_report")
+        batch_op.drop_column("week")
         batch_op.drop_index(batch_op.f("ix_guidance_query_topic"))
         batch_op.drop_column("topic")
         batch_op.drop_column("answer")
