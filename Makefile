@@ -13,13 +13,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 
-.PHONY: help setup demo test serve bot lint lock db model validate clean nlu-eval
+.PHONY: help setup demo test serve bot dashboard lint lock db model validate clean nlu-eval
 
 help:
 	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005)"
 	@echo "make bot     run the Telegram gateway (set TELEGRAM_BOT_TOKEN; see the README)"
+	@echo "make dashboard  run the managers' dashboard on 8050 and print a sign-in link for the demo manager"
 	@echo "make nlu-eval  train if needed, score the NLU on the held-out set, update docs/benchmarks.md"
 	@echo "make lint    ruff;  make lock  recompile the lock files"
 
@@ -76,7 +77,16 @@ serve: setup db model
 bot: setup model
 	@scripts/bot
 
-test: setup model
+dashboard: setup db
+	@scripts/dashboard
+
+# The dashboard's browser tests drive Debian's Chromium through Playwright (never `playwright install`).
+build/.chromium:
+	command -v chromium >/dev/null || (apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium)
+	@mkdir -p build
+	@touch $@
+
+test: setup model build/.chromium
 	.venv/bin/ruff check .
 	.venv/bin/pytest
 

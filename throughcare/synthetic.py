@@ -44,6 +44,8 @@ def synthetic_queries(
     for _ in range(count):
         at = start + dt.timedelta(seconds=rng.random() * span)
         at = at.replace(hour=rng.randint(8, 17))
+        if at > end:  # a working hour later today has not happened yet
+            at -= dt.timedelta(days=1)
         staff_id = rng.choice(staff_ids)
         roll = rng.random()
         if roll < fallback_share:

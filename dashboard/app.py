@@ -1,0 +1,385 @@
+"""The dashboard's pages. `create_app` wires a database, the knowledge and the signing secret to them.
+
+Every page but /login, /health and /static needs a session whose staff member is, at this moment, an active
+manager or administrator; anyone else gets the same kind refusal and nothing more. Marking a logged query is
+the only write; every download is written to the audit trail first.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import functools
+import hmac
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Annotated, Literal
+
+from fastapi import APIRouter, Depends, FastAPI, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.staticfiles import StaticFiles
+from fastapi.templating import Jinja2Templates
+from plotly.offline import get_plotlyjs, get_plotlyjs_version
+
+from dashboard import charts, labels, session
+from dashboard.filters import (
+    Choices,
+    Filters,
+    filter_choices,
+    half_years_offered,
+    link,
+    read_half_year,
+    read_mark,
+    read_page,
+)
+from throughcare import reports, review
+from throughcare.access import DASHBOARD_SESSION_SECONDS, dashboard_staff
+from throughcare.db import Database
+from throughcare.knowledge import Knowledge
+from throughcare.models import StaffMember
+from throughcare.reports import Period, Report
+from throughcare.store import CaseError
+
+HERE = Path(__file__).parent
+PLOTLY_JS = f"/static/plotly-{get_plotlyjs_version()}.min.js"
+PAGE_SIZE = 50
+# Pages hold staff names and questions as staff typed them: nothing is cached or framed, no script comes
+# from elsewhere. plotly.js styles its charts inline, hence 'unsafe-inline' for styles only.
+SECURITY_HEADERS = {
+    "Content-Security-Policy": (
+        "default-src 'self'; script-src 'self'; style-src 'self' 'unsafe-inline'; img-src 'self' data:; "
+        "frame-ancestors 'none'; form-action 'self'; base-uri 'none'"
+    ),
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+    "X-Frame-Options": "DENY",
+}
+
+
+@dataclass(frozen=True)
+class Context:
+    db: Database
+    knowledge: Knowledge
+    secret: bytes
+    today: Callable[[], dt.date]
+    templates: Jinja2Templates
+    plotly_js: bytes
+
+
+@dataclass(frozen=True)
+class Visitor:
+    staff: StaffMember
+    form_token: str
+
+
+class NotAllowed(Exception):
+    """No valid session or link, or its staff member is no longer an active manager or administrator."""
+
+
+class FormExpired(Exception):
+    """A form came back without the token of the session it was sent in."""
+
+
+def get_context(request: Request) -> Context:
+    return request.app.state.context
+
+
+Ctx = Annotated[Context, Depends(get_context)]
+
+
+def get_visitor(request: Request, ctx: Ctx) -> Visitor:
+    token = request.cookies.get(session.COOKIE, "")
+    staff = dashboard_staff(ctx.db, session.staff_from_session(token, ctx.secret))
+    if staff is None:
+        raise NotAllowed
+    return Visitor(staff, session.form_token(token, ctx.secret))
+
+
+SignedIn = Annotated[Visitor, Depends(get_visitor)]
+
+
+def check_form(who: Visitor, submitted: str) -> None:
+    if not hmac.compare_digest(submitted.encode(), who.form_token.encode()):
+        raise FormExpired
+
+
+# Which reports there are, and what each one's figures depend on: the query-log filter, a half year, or today.
+Scope = Literal["queries", "half_year", "today"]
+
+
+@dataclass(frozen=True)
+class Selection:
+    filters: Filters
+    half_year: str
+    today: dt.date
+
+    @classmethod
+    def read(cls, request: Request, today: dt.date) -> Selection:
+        params = request.query_params
+        return cls(Filters.read(params, today), read_half_year(params.get("half"), today), today)
+
+    def parameters(self, scope: Scope) -> dict[str, str]:
+        if scope == "queries":
+            return self.filters.params()
+        return {"half": self.half_year} if scope == "half_year" else {}
+
+    def file_label(self, scope: Scope) -> str:
+        if scope == "queries":
+            return f"{self.filters.start}-to-{self.filters.end}"
+        return self.half_year if scope == "half_year" else self.today.isoformat()
+
+
+ReportBuilder = Callable[[Context, Selection], Report]
+REPORTS: dict[str, tuple[Scope, ReportBuilder]] = {
+    "fallback": ("queries", lambda ctx, s: reports.fallback_rate(ctx.db, s.filters.query_filter())),
+    "topics": ("queries", lambda ctx, s: reports.queries_per_topic_per_week(ctx.db, s.filters.query_filter())),
+    "unanswered": ("queries", lambda ctx, s: reports.top_unanswered(ctx.db, s.filters.query_filter())),
+    "overdue-workers": ("today", lambda ctx, s: reports.overdue_by_worker(ctx.db, s.today)),
+    "overdue-stages": ("today", lambda ctx, s: reports.overdue_by_stage(ctx.db, s.today)),
+    "caseload": ("today", lambda ctx, s: reports.caseload_by_stage_and_level(ctx.db)),
+    "assessment-times": (
+        "half_year",
+        lambda ctx, s: reports.assessment_times(ctx.db, ctx.knowledge, Period.parse(s.half_year)),
+    ),
+    "mds": ("half_year", lambda ctx, s: reports.minimum_data_set(ctx.db, ctx.knowledge, Period.parse(s.half_year))),
+}
+
+
+def render(
+    ctx: Context, request: Request, name: str, values: dict[str, object], status_code: int = 200
+) -> HTMLResponse:
+    return ctx.templates.TemplateResponse(request, name, values, status_code=status_code)
+
+
+def message(ctx: Context, request: Request, title: str, text: str, status_code: int) -> HTMLResponse:
+    return render(ctx, request, "message.html", {"title": title, "text": text}, status_code)
+
+
+def choices(ctx: Context) -> Choices:
+    """The filter's lists, topics in the order of their titles as shown."""
+    found = filter_choices(ctx.db)
+    return replace(found, topics=sorted(found.topics, key=lambda topic: labels.topic_label(ctx.knowledge, topic)))
+
+
+def download(body: str, media_type: str, filename: str) -> Response:
+    return Response(body, media_type=media_type, headers={"Content-Disposition": f'attachment; filename="{filename}"'})
+
+
+router = APIRouter()
+
+
+@router.get("/health")
+def health() -> dict[str, str]:
+    return {"status": "ok"}
+
+
+@router.get(PLOTLY_JS)
+def plotly_js(ctx: Ctx) -> Response:
+    # The file name carries the version, so browsers may keep it for good.
+    return Response(
+        ctx.plotly_js, media_type="text/javascript", headers={"Cache-Control": "public, max-age=31536000, immutable"}
+    )
+
+
+@router.get("/login")
+def login(request: Request, ctx: Ctx, token: str = "") -> HTMLResponse:
+    staff = dashboard_staff(ctx.db, session.staff_from_link(token, ctx.secret))
+    if staff is None:
+        raise NotAllowed
+    # A page that moves on by itself rather than a redirect: after a redirect, a browser that came from
+    # another site (Telegram on the web) withholds a SameSite=Strict cookie from the next page.
+    response = render(ctx, request, "signing_in.html", {"staff": staff})
+    response.set_cookie(
+        session.COOKIE,
+        session.new_session(staff.id, ctx.secret),
+        max_age=DASHBOARD_SESSION_SECONDS,
+        httponly=True,
+        samesite="strict",
+        secure=request.url.scheme == "https",
+    )
+    return response
+
+
+@router.post("/logout")
+def logout(request: Request, ctx: Ctx, who: SignedIn, form_token: Annotated[str, Form()] = "") -> HTMLResponse:
+    check_form(who, form_token)
+    response = message(ctx, request, "You have signed out", "To come back, ask the assistant for a new link.", 200)
+    response.delete_cookie(session.COOKIE, httponly=True, samesite="strict")
+    return response
+
+
+@router.get("/")
+def overview(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
+    selection = Selection.read(request, ctx.today())
+    filters = selection.filters
+    built = {name: build(ctx, selection) for name, (_scope, build) in REPORTS.items()}
+    topic_label = functools.partial(labels.topic_label, ctx.knowledge)
+
+    def fell_back_in(week: dt.date) -> str:
+        return link("/queries", replace(filters.week(week), fell_back=True).params())
+
+    def topic_in(week: dt.date, topic: str) -> str:
+        return link("/queries", replace(filters.week(week), topic=topic).params())
+
+    figures = {
+        "fallback": charts.fallback_figure(built["fallback"], fell_back_in),
+        "topics": charts.topics_figure(built["topics"], topic_label, topic_in),
+        "overdue-workers": charts.overdue_figure(built["overdue-workers"]),
+        "caseload": charts.caseload_figure(
+            built["caseload"], labels.stage_label, functools.partial(labels.care_level_label, ctx.knowledge)
+        ),
+    }
+    topic_totals = [
+        (topic_label(topic), count, link("/queries", replace(filters, topic=topic).params()))
+        if topic is not None
+        else ("Other topics", count, None)
+        for topic, count in charts.topic_totals(built["topics"])
+    ]
+    return render(
+        ctx,
+        request,
+        "overview.html",
+        {
+            "who": who,
+            "page": "overview",
+            "selection": selection,
+            "filters": filters,
+            "choices": choices(ctx),
+            "half_years": half_years_offered(selection.today),
+            "reports": built,
+            "figures": figures,
+            "topic_totals": topic_totals,
+            "fell_back_in": fell_back_in,
+            "csv": {
+                name: link(f"/reports/{name}.csv", selection.parameters(scope)) for name, (scope, _b) in REPORTS.items()
+            },
+            "unanswered_link": link("/queries", replace(filters, fell_back=True).params()),
+        },
+    )
+
+
+@router.get("/queries")
+def queries(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
+    filters = Filters.read(request.query_params, ctx.today())
+    mark = read_mark(request.query_params.get("mark"))
+    page = read_page(request.query_params.get("page"))
+    rows, total = review.logged_queries(ctx.db, filters.query_filter(), mark, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    params = {**filters.params(), **({"mark": mark.value} if mark else {})}
+    last_page = max(1, -(-total // PAGE_SIZE))
+    return render(
+        ctx,
+        request,
+        "queries.html",
+        {
+            "who": who,
+            "page": "queries",
+            "filters": filters,
+            "mark": mark,
+            "choices": choices(ctx),
+            "rows": rows,
+            "total": total,
+            "first": (page - 1) * PAGE_SIZE + 1,
+            "here": link("/queries", {**params, "page": str(page)}),
+            "previous": link("/queries", {**params, "page": str(page - 1)}) if page > 1 else None,
+            "next": link("/queries", {**params, "page": str(page + 1)}) if page < last_page else None,
+            "mark_words": review.MARK_WORDS,
+        },
+    )
+
+
+@router.post("/queries/{query_id}/mark")
+def mark_query(
+    request: Request,
+    ctx: Ctx,
+    who: SignedIn,
+    query_id: int,
+    mark: Annotated[str, Form()],
+    form_token: Annotated[str, Form()] = "",
+    comment: Annotated[str, Form()] = "",
+    back: Annotated[str, Form()] = "/queries",
+) -> Response:
+    check_form(who, form_token)
+    chosen = read_mark(mark)
+    if chosen is None:
+        return message(
+            ctx, request, "Choose a mark", "Mark a question as answered well, wrong or a knowledge gap.", 400
+        )
+    try:
+        review.mark_query(ctx.db, query_id, chosen, comment, who.staff.id)
+    except CaseError as err:
+        return message(ctx, request, "No such question", str(err), 404)
+    # Back to the same list and row; only ever to the review list, so the form cannot send anyone elsewhere.
+    target = back.split("#")[0] if back.startswith("/queries") else "/queries"
+    return RedirectResponse(f"{target}#q{query_id}", status_code=303)
+
+
+@router.get("/gaps")
+def gaps(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
+    return render(ctx, request, "gaps.html", {"who": who, "page": "gaps", "gaps": review.knowledge_gaps(ctx.db)})
+
+
+@router.get("/gaps/nlu.yml")
+def gaps_nlu(ctx: Ctx, who: SignedIn) -> Response:
+    gaps = review.knowledge_gaps(ctx.db)
+    review.record_export(ctx.db, who.staff.id, "knowledge-gaps.nlu.yml", {"gaps": len(gaps)})
+    return download(review.gaps_as_nlu(gaps), "application/yaml", f"knowledge-gaps-{ctx.today()}.nlu.yml")
+
+
+@router.get("/reports/{name}.csv")
+def report_csv(name: str, request: Request, ctx: Ctx, who: SignedIn) -> Response:
+    if name not in REPORTS:
+        return message(ctx, request, "No such report", f"There is no report called '{name}'.", 404)
+    scope, build = REPORTS[name]
+    selection = Selection.read(request, ctx.today())
+    report = build(ctx, selection)
+    review.record_export(
+        ctx.db,
+        who.staff.id,
+        f"{name}.csv",
+        {"report": name, "parameters": selection.parameters(scope), "on": selection.today.isoformat()},
+    )
+    # The byte-order mark tells Excel the file is UTF-8, so dashes and "§" survive.
+    return download("\ufeff" + report.csv(), "text/csv; charset=utf-8", f"{name}-{selection.file_label(scope)}.csv")
+
+
+def _templates(knowledge: Knowledge) -> Jinja2Templates:
+    templates = Jinja2Templates(directory=HERE / "templates")
+    templates.env.globals.update(
+        day=labels.day,
+        moment=labels.moment,
+        topic_label=functools.partial(labels.topic_label, knowledge),
+        intent_label=labels.intent_label,
+        stage_label=labels.stage_label,
+        care_level_label=functools.partial(labels.care_level_label, knowledge),
+        half_year_words=lambda label: labels.half_year_words(Period.parse(label).start),
+        plotly_js=PLOTLY_JS,
+    )
+    return templates
+
+
+def create_app(
+    db: Database, knowledge: Knowledge, secret: bytes, today: Callable[[], dt.date] = dt.date.today
+) -> FastAPI:
+    app = FastAPI(title="Throughcare dashboard", docs_url=None, redoc_url=None, openapi_url=None)
+    app.state.context = Context(db, knowledge, secret, today, _templates(knowledge), get_plotlyjs().encode())
+    app.include_router(router)
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+
+    @app.exception_handler(NotAllowed)
+    def not_allowed(request: Request, _error: NotAllowed) -> HTMLResponse:
+        return render(app.state.context, request, "denied.html", {}, 403)
+
+    @app.exception_handler(FormExpired)
+    def form_expired(request: Request, _error: FormExpired) -> HTMLResponse:
+        text = "Nothing was changed. Go back, reload the page and try again."
+        return message(app.state.context, request, "This form has expired", text, 403)
+
+    @app.middleware("http")
+    async def security_headers(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        response = await call_next(request)
+        response.headers.update(SECURITY_HEADERS)
+        if not request.url.path.startswith("/static/"):
+            response.headers["Cache-Control"] = "no-store"
+        return response
+
+    return app

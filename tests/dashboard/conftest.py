@@ -1,0 +1,125 @@
+"""The dashboard served for real by uvicorn on a free loopback port over a demo database, and a real browser.
+
+The server runs in a background thread for the whole session; tests that mark queries or download reports
+only add to what the others read, and each compares the page with the core's own figures at that moment.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import socket
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import httpx
+import pytest
+import uvicorn
+from playwright.sync_api import Browser, BrowserContext, Page, sync_playwright
+from sqlalchemy import select
+
+from dashboard import session
+from dashboard.app import create_app
+from throughcare import identity
+from throughcare.db import Database
+from throughcare.demo import load_demo_data
+from throughcare.knowledge import Knowledge
+from throughcare.migrate import upgrade
+from throughcare.models import StaffMember
+
+# A Wednesday in the second half of the year: the demo's released clients fall in both half years.
+TODAY = dt.date(2026, 12, 2)
+SECRET = b"dashboard-test-secret-0123456789"
+CHROMIUM = Path("/usr/bin/chromium")
+
+
+@dataclass
+class Dashboard:
+    url: str
+    db: Database
+    knowledge: Knowledge
+    today: dt.date
+    manager_id: int
+    practitioner_id: int
+
+    def link(self, staff_id: int, now: float | None = None, secret: bytes = SECRET) -> str:
+        return f"{self.url}/login?token={identity.sign(staff_id, secret, now=now, purpose=identity.DASHBOARD_LINK)}"
+
+    def client(self, staff_id: int | None = None) -> httpx.Client:
+        """An HTTP client, holding the session a sign-in link gives this staff member."""
+        cookies = {session.COOKIE: session.new_session(staff_id, SECRET)} if staff_id is not None else {}
+        return httpx.Client(base_url=self.url, cookies=cookies, timeout=30)
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def _staff_id(db: Database, name: str) -> int:
+    with db.transaction() as transaction:
+        staff_id = transaction.scalar(select(StaffMember.id).where(StaffMember.display_name == name))
+    assert staff_id is not None, name
+    return staff_id
+
+
+@pytest.fixture(scope="session")
+def dashboard(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Iterator[Dashboard]:
+    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'throughcare.db'}"
+    upgrade(url)
+    db = Database.from_url(url)
+    load_demo_data(db, TODAY)
+    port = _free_port()
+    app = create_app(db, knowledge, SECRET, today=lambda: TODAY)
+    server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws="none", log_level="warning"))
+    thread = threading.Thread(target=server.run, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 30
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the dashboard did not start within 30 seconds")
+        time.sleep(0.05)
+    yield Dashboard(
+        f"http://127.0.0.1:{port}",
+        db,
+        knowledge,
+        TODAY,
+        _staff_id(db, "Morgan Manager"),
+        _staff_id(db, "Demo Practitioner"),
+    )
+    server.should_exit = True
+    thread.join(10)
+    db.engine.dispose()
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Browser]:
+    if not CHROMIUM.exists():
+        pytest.skip(f"no Chromium at {CHROMIUM} for the browser tests; `make test` installs Debian's chromium")
+    with sync_playwright() as playwright:
+        browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
+        yield browser
+        browser.close()
+
+
+@pytest.fixture(scope="session")
+def manager_context(browser: Browser, dashboard: Dashboard) -> Iterator[BrowserContext]:
+    """A browser signed in as the demo manager through a sign-in link, kept for the session so that plotly.js
+    is fetched and compiled once."""
+    context = browser.new_context(accept_downloads=True, viewport={"width": 1366, "height": 900})
+    page = context.new_page()
+    page.goto(dashboard.link(dashboard.manager_id))
+    page.wait_for_url(f"{dashboard.url}/")
+    page.close()
+    yield context
+    context.close()
+
+
+@pytest.fixture
+def manager_page(manager_context: BrowserContext) -> Iterator[Page]:
+    page = manager_context.new_page()
+    yield page
+    page.close()
