@@ -92,7 +92,8 @@ def knowledge_validate(directory: Path = typer.Option(None, help="Knowledge fold
     console.print(
         f"Knowledge is valid: {len(knowledge.procedures)} procedures ({steps} steps), {len(knowledge.timescales)} "
         f"timescales, {len(knowledge.topics)} topics, {len(knowledge.glossary)} glossary terms, "
-        f"{len(knowledge.care_levels)} care levels."
+        f"{len(knowledge.care_levels)} care levels, {len(knowledge.tours)} induction tours, "
+        f"{len(knowledge.scenarios)} scenarios, {len(knowledge.training)} training courses."
     )
 
 
@@ -325,6 +326,13 @@ def report_mds(period: str = PERIOD, as_csv: bool = CSV) -> None:
     """The six-monthly minimum data set the commissioner asks for (004 §5)."""
     half = _half_year(period)
     _show(reports.minimum_data_set(_database(), load_knowledge(), half), as_csv, {"period": str(half)})
+
+
+@report_app.command("induction")
+def report_induction(team: str = TEAM, today: str = typer.Option(None), as_csv: bool = CSV) -> None:
+    """New starters' induction progress: tours, scenario scores, subjects to revisit, glossary and training."""
+    day = _today(today)
+    _show(reports.induction_progress(_database(), load_knowledge(), day, team), as_csv, {"team": team})
 
 
 @report_app.command("gaps")

@@ -47,6 +47,10 @@ def citations(knowledge: Knowledge) -> Iterator[tuple[str, Source]]:
         yield f"care_level:{level.id}", level.source
     for measure in knowledge.measures.values():
         yield f"measure:{measure.id}", measure.source
+    for scenario in knowledge.scenarios.values():
+        yield f"scenario:{scenario.id}", scenario.source
+    for course in knowledge.training.values():
+        yield f"training:{course.id}", course.source
     for thing in (*knowledge.vocabulary.substances, *knowledge.vocabulary.prisons):
         yield f"vocabulary:{thing.name}", thing.source
     for source in knowledge.profile.sources:

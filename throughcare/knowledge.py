@@ -205,6 +205,62 @@ class Measure(Strict):
     source: Source
 
 
+# A card of a tour points at an existing item, so the tour shows the same words and source as the answers.
+ItemRef = str
+
+
+class Tour(Strict):
+    """A guided tour for new starters: a short sequence of existing knowledge items, in teaching order."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    intro: str
+    # "topic:<id>", "procedure:<id>", "timescale:<id>" or "term:<term>".
+    cards: list[ItemRef] = Field(min_length=2)
+
+
+class Option(Strict):
+    text: str
+    correct: bool = False
+    # Why this choice is right or wrong, in our own words: shown at once after it is chosen.
+    feedback: str
+
+
+class Scenario(Strict):
+    """A practice scenario with one multiple-choice question."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    situation: str
+    question: str
+    options: list[Option] = Field(min_length=2, max_length=5)
+    # The tour whose subject this tests, so a wrong answer marks that subject as one to revisit.
+    tour: str
+    # True for the practice scenarios in 003; False for ones written in their spirit from the protocol.
+    from_training_pack: bool = False
+    source: Source
+
+    @model_validator(mode="after")
+    def exactly_one_correct(self) -> Scenario:
+        if sum(option.correct for option in self.options) != 1:
+            raise ValueError("a scenario needs exactly one correct option")
+        return self
+
+
+class Training(Strict):
+    """A course staff must complete, from the training list."""
+
+    id: str = Field(pattern=r"^[a-z0-9_]+$")
+    title: str
+    description: str
+    # Months until it must be done again; None for once only.
+    renew_months: int | None = None
+    # Working days from starting in post by when it should be done, where the documents say.
+    due_within_days: int | None = None
+    notes: str | None = None
+    source: Source
+
+
 class Knowledge(Strict):
     timescales: dict[str, Timescale]
     procedures: dict[str, Procedure]
@@ -213,6 +269,27 @@ class Knowledge(Strict):
     care_levels: dict[str, CareLevel]
     profile: ServiceProfile
     measures: dict[str, Measure] = {}
+    tours: dict[str, Tour] = {}
+    scenarios: dict[str, Scenario] = {}
+    training: dict[str, Training] = {}
+
+    def item_text(self, ref: ItemRef) -> tuple[str, str, Source] | None:
+        """The title, text and source of a referenced item ("topic:<id>", "procedure:<id>", ...), if it exists."""
+        kind, _, key = ref.partition(":")
+        if kind == "topic" and key in self.topics:
+            topic = self.topics[key]
+            return topic.title, topic.answer, topic.source
+        if kind == "procedure" and key in self.procedures:
+            procedure = self.procedures[key]
+            return procedure.title, procedure.summary, procedure.source
+        if kind == "timescale" and key in self.timescales:
+            timescale = self.timescales[key]
+            return timescale.title, timescale.explanation, timescale.source
+        term = self.find_term(key) if kind == "term" else None
+        if term is not None:
+            return term.term, f"{term.expansions[0].text}. {term.explanation}", term.expansions[0].source
+        return None
+
     vocabulary: Vocabulary = Vocabulary()
 
     def timescale(self, timescale_id: str) -> Timescale:
@@ -288,6 +365,9 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         "topics": [],
         "care_levels": [],
         "measures": [],
+        "tours": [],
+        "scenarios": [],
+        "training": [],
     }
     models: dict[str, type[BaseModel]] = {
         "timescales": Timescale,
@@ -296,6 +376,9 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
         "topics": Topic,
         "care_levels": CareLevel,
         "measures": Measure,
+        "tours": Tour,
+        "scenarios": Scenario,
+        "training": Training,
     }
     origin: dict[str, Path] = {}
     profile: ServiceProfile | None = None
@@ -333,6 +416,9 @@ def load_knowledge(directory: Path | None = None) -> Knowledge:
             topics=_index(sections["topics"], origin, "topic"),
             care_levels=_index(sections["care_levels"], origin, "care level"),
             measures=_index(sections["measures"], origin, "measure"),
+            tours=_index(sections["tours"], origin, "tour"),
+            scenarios=_index(sections["scenarios"], origin, "scenario"),
+            training=_index(sections["training"], origin, "training"),
             profile=profile,
             vocabulary=vocabulary,
         )
@@ -356,6 +442,13 @@ def _check_references(knowledge: Knowledge, origin: dict[str, Path]) -> None:
     for field, timescale_id in knowledge.profile.model_dump().items():
         if field.endswith("_timescale") and timescale_id not in knowledge.timescales:
             raise KnowledgeError(f"service_profile: {field} names unknown timescale '{timescale_id}'")
+    for tour in knowledge.tours.values():
+        for card in tour.cards:
+            if knowledge.item_text(card) is None:
+                raise KnowledgeError(f"{origin[tour.id]}: tour {tour.id}: card '{card}' names no knowledge item")
+    for scenario in knowledge.scenarios.values():
+        if scenario.tour not in knowledge.tours:
+            raise KnowledgeError(f"{origin[scenario.id]}: scenario {scenario.id}: unknown tour '{scenario.tour}'")
     terms = [_fold(t.term) for t in knowledge.glossary]
     repeated = sorted({t for t in terms if terms.count(t) > 1})
     if repeated:

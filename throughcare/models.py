@@ -290,3 +290,57 @@ class DigestDelivery(Base):
     day: Mapped[dt.date] = mapped_column(Date)
     sent: Mapped[bool] = mapped_column(Boolean, default=False)
     at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class TourProgress(Base):
+    """How far a member of staff is through a guided tour; finished when `completed_at` is set."""
+
+    __tablename__ = "tour_progress"
+    __table_args__ = (UniqueConstraint("staff_id", "tour_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    tour_id: Mapped[str] = mapped_column(String(48))
+    card: Mapped[int] = mapped_column(Integer, default=0)
+    completed_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    updated_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class QuizAnswer(Base):
+    """Every answer to a scenario or a glossary drill, kept for scores and weak topics."""
+
+    __tablename__ = "quiz_answer"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(16))  # "scenario" or "term"
+    item: Mapped[str] = mapped_column(String(80))
+    # The tour whose subject the item belongs to ("" for glossary terms), for weak topics.
+    tour_id: Mapped[str] = mapped_column(String(48), default="")
+    correct: Mapped[bool] = mapped_column(Boolean)
+    at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DrillCard(Base):
+    """A glossary term in one person's spaced-repetition drill: the box says how well it is known."""
+
+    __tablename__ = "drill_card"
+    __table_args__ = (UniqueConstraint("staff_id", "term"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    term: Mapped[str] = mapped_column(String(80))
+    box: Mapped[int] = mapped_column(Integer, default=1)
+    due_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class TrainingRecord(Base):
+    """A course a member of staff completed, on a date."""
+
+    __tablename__ = "training_record"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    training_id: Mapped[str] = mapped_column(String(48))
+    completed_on: Mapped[dt.date] = mapped_column(Date)
+    recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)

@@ -18,6 +18,7 @@ import numpy as np
 from sqlalchemy import and_, case, func, literal, select
 from sqlalchemy.sql import ColumnElement, Select
 
+from throughcare import induction
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
 from throughcare.models import (
@@ -353,4 +354,43 @@ def minimum_data_set(db: Database, knowledge: Knowledge, period: Period) -> Repo
         ["measure", "number", "%"],
         rows,
         notes,
+    )
+
+
+def induction_progress(db: Database, knowledge: Knowledge, today: dt.date, team: str | None = None) -> Report:
+    """Each new starter's induction: tours, scenario score, subjects to revisit, glossary, training."""
+    rows = []
+    for member in induction.staff_with_progress(db):
+        if team is not None and member.team != team:
+            continue
+        mine = induction.progress(db, knowledge, member.id, today)
+        done = sum(1 for t in mine.training if t.completed_on and not (t.renew_by and t.renew_by < today))
+        rows.append(
+            (
+                member.display_name,
+                member.team or "",
+                f"{len(mine.tours_done)} of {len(knowledge.tours)}",
+                f"{mine.scenarios_right_first_time} of {mine.scenarios_answered}",
+                ", ".join(knowledge.tours[t].title for t in mine.weak),
+                f"{mine.terms_known} of {len(knowledge.glossary)}",
+                f"{done} of {len(mine.training)}",
+            )
+        )
+    return Report(
+        "induction",
+        f"Induction progress on {today:%d %b %Y}",
+        [
+            "staff member",
+            "team",
+            "tours done",
+            "scenarios right first time",
+            "to revisit",
+            "glossary known",
+            "training up to date",
+        ],
+        rows,
+        [
+            "Glossary known: terms answered right four times running in the spaced-repetition drill.",
+            "Training up to date: courses on the training list done, and not past their renewal date.",
+        ],
     )
