@@ -142,6 +142,7 @@ REPORTS: dict[str, tuple[Scope, ReportBuilder]] = {
         lambda ctx, s: reports.assessment_times(ctx.db, ctx.knowledge, Period.parse(s.half_year)),
     ),
     "mds": ("half_year", lambda ctx, s: reports.minimum_data_set(ctx.db, ctx.knowledge, Period.parse(s.half_year))),
+    "induction": ("today", lambda ctx, s: reports.induction_progress(ctx.db, ctx.knowledge, s.today)),
 }
 
 

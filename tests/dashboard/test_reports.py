@@ -13,8 +13,8 @@ from sqlalchemy import select
 
 from dashboard.labels import day
 from tests.dashboard.conftest import Dashboard
-from throughcare import reports, review
-from throughcare.models import AuditEvent
+from throughcare import induction, reports, review, store
+from throughcare.models import AuditEvent, Role
 from throughcare.reports import Period, QueryFilter, Report
 
 
@@ -119,3 +119,21 @@ def test_the_knowledge_gaps_download_is_the_cores_yaml_and_is_audited(dashboard:
     assert response.text == review.gaps_as_nlu(gaps)
     event = latest_export(dashboard)
     assert (event.action, event.after) == ("knowledge-gaps.nlu.yml", {"gaps": len(gaps)})
+
+
+def test_managers_see_their_teams_induction_progress(dashboard: Dashboard) -> None:
+    db, knowledge, today = dashboard.db, dashboard.knowledge, dashboard.today
+    newcomer = store.add_staff(db, "Nia Newstart", Role.practitioner, "Recovery team B")
+    first = next(iter(knowledge.tours))
+    induction.open_tour(db, knowledge, newcomer, first)
+    scenario = next(iter(knowledge.scenarios.values()))
+    wrong = next(n for n, o in enumerate(scenario.options) if not o.correct)
+    induction.answer_scenario(db, knowledge, newcomer, scenario.id, wrong)
+    expected = reports.induction_progress(db, knowledge, today)
+    (row,) = [r for r in expected.rows if r[0] == "Nia Newstart"]
+    assert row[3] == "0 of 1" and knowledge.tours[scenario.tour].title in row[4]
+    with dashboard.client(dashboard.manager_id) as client:
+        page = html.unescape(client.get("/").text)
+        download = client.get("/reports/induction.csv").content.decode("utf-8-sig")
+    assert all(str(value) in page for value in row)
+    assert download == expected.csv()

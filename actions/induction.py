@@ -1,0 +1,276 @@
+"""The induction aid in chat: tours card by card, scenario quizzes, glossary drills, progress and training.
+
+Everything after the first message is a button whose payload names what to do (`induction`), on what
+(`induction_item`) and the choice made (`choice`), so the same conversation works in the terminal, over
+REST and in Telegram, and the servers remember nothing between messages.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+
+from rasa_sdk import Tracker
+
+from actions.common import Answer, ThroughcareAction, button, database, knowledge, off_loop, require_staff, today
+from actions.parsing import Message, message_date
+from throughcare import answers, induction
+from throughcare.dates import DateNotUnderstood
+from throughcare.knowledge import Knowledge
+
+ASK_A_QUESTION = 'Type your question in your own words, for example "what does CJIT stand for?".'
+# What a typed message asks for, when it came without a button.
+WORDS = [
+    # Before the scenario words: "test me on acronyms" and "glossary quiz" mean the drill.
+    ("drill", re.compile(r"\b(drill|acronyms?|abbreviations?|glossary|flash ?cards?|jargon|letters stand)\b", re.I)),
+    ("scenario", re.compile(r"\b(quiz|scenarios?|test me|test my|practice question)\b", re.I)),
+    ("progress", re.compile(r"\b(progress|how am i doing|my score|how far)\b", re.I)),
+    ("training", re.compile(r"\b(completed|did|done|finished|attended|passed)\b", re.I)),
+    ("tour", re.compile(r"\btour\b", re.I)),
+]
+
+
+def payload(what: str, item: str = "", choice: str = "") -> str:
+    entities = {
+        "induction": what,
+        **({"induction_item": item} if item else {}),
+        **({"choice": choice} if choice else {}),
+    }
+    return f"/induction{json.dumps(entities, separators=(',', ':'))}"
+
+
+def _named(text: str, names: dict[str, list[str]]) -> str | None:
+    """The id whose longest name appears in the text."""
+    lowered = f" {text.lower()} "
+    found = [(len(name), key) for key, options in names.items() for name in options if f" {name.lower()} " in lowered]
+    return max(found)[1] if found else None
+
+
+def _tour_names(k: Knowledge) -> dict[str, list[str]]:
+    return {t.id: [t.id.replace("_", " "), t.title.lower(), *t.id.split("_and_")] for t in k.tours.values()}
+
+
+def _training_names(k: Knowledge) -> dict[str, list[str]]:
+    return {c.id: [c.id.replace("_", " "), c.title.lower()] for c in k.training.values()}
+
+
+def card_answer(card: induction.Card) -> Answer:
+    header = f"{card.tour.title} ({card.index + 1} of {card.total})"
+    if card.index == 0:
+        header += f"\n{card.tour.intro}"
+    text = f"{header}\n{card.title}\n{card.text}\n{answers.source_line(card.source)}"
+    next_title = "Finish the tour" if card.last else "Next"
+    return Answer(
+        text,
+        buttons=[
+            button(next_title, payload("next", card.tour.id)),
+            button("Tell me more", payload("more", f"{card.tour.id}:{card.index}")),
+            button("Ask a question", payload("ask")),
+        ],
+        cited=str(card.source),
+        topic=f"tour:{card.tour.id}",
+    )
+
+
+def _more(k: Knowledge, ref: str) -> Answer:
+    tour_id, _, index = ref.partition(":")
+    chosen = induction.tour(k, tour_id)
+    if not index.isdigit() or int(index) >= len(chosen.cards):
+        return Answer('That card isn\'t there any more. Say "tours" to start again.')
+    kind, _, key = chosen.cards[int(index)].partition(":")
+    lines: list[str] = []
+    if kind == "procedure":
+        procedure = k.procedures[key]
+        lines = [f"{procedure.title}, step by step:"]
+        lines += [f"{n}. {s.what.rstrip('.')} ({answers.whom(s.who)})." for n, s in enumerate(procedure.steps, 1)]
+        lines.append(answers.source_line(procedure.source))
+    elif kind == "topic":
+        topic = k.topics[key]
+        lines = [topic.answer, *([f"Note: {topic.notes}"] if topic.notes else []), answers.source_line(topic.source)]
+        lines += answers.differences_lines(topic.differences)
+        if topic.clinical:
+            lines.append(answers.CLINICAL_NOTE)
+    elif kind == "timescale":
+        timescale = k.timescales[key]
+        lines = [timescale.explanation, *([f"Note: {timescale.notes}"] if timescale.notes else [])]
+        lines += [answers.source_line(timescale.source), *answers.differences_lines(timescale.differences)]
+    else:
+        term = k.find_term(key)
+        lines = [f"{term.term}: " + "; ".join(f"{e.text} ({e.source})" for e in term.expansions), term.explanation]
+    return Answer(
+        "\n".join(lines),
+        buttons=[button("Next", payload("next", tour_id)), button("Ask a question", payload("ask"))],
+        topic=f"tour:{tour_id}",
+    )
+
+
+def scenario_answer(scenario) -> Answer:  # type: ignore[no-untyped-def]
+    letters = "ABCDE"
+    lines = [f"Scenario: {scenario.title}", scenario.situation, scenario.question]
+    lines += [f"{letters[n]}. {option.text}" for n, option in enumerate(scenario.options)]
+    return Answer(
+        "\n".join(lines),
+        buttons=[button(letters[n], payload("answer", scenario.id, str(n))) for n in range(len(scenario.options))],
+        topic=f"scenario:{scenario.id}",
+    )
+
+
+def feedback_answer(k: Knowledge, scenario_id: str, feedback: induction.Feedback) -> Answer:
+    verdict = "Right." if feedback.correct else f"Not quite. The best answer: {feedback.right_answer}"
+    tour_id = k.scenarios[scenario_id].tour
+    return Answer(
+        f"{verdict}\n{feedback.why}\n{answers.source_line(feedback.source)}",
+        buttons=[
+            button("Another scenario", payload("scenario")),
+            button(f"Tour: {k.tours[tour_id].title}", payload("tour", tour_id)),
+            button("My progress", payload("progress")),
+        ],
+        cited=str(feedback.source),
+        topic=f"scenario:{scenario_id}",
+    )
+
+
+def drill_answer(question: induction.DrillQuestion) -> Answer:
+    intro = "New term." if question.new else "Again, to make it stick."
+    return Answer(
+        f"{intro} What does {question.term.term} stand for?",
+        buttons=[button(choice, payload("drill_answer", question.term.term, choice)) for choice in question.choices],
+        topic=f"term:{question.term.term}",
+    )
+
+
+def progress_answer(k: Knowledge, mine: induction.Progress) -> Answer:
+    day = today()
+    score = (
+        f"{mine.scenarios_right_first_time} of {mine.scenarios_answered} right first time"
+        if mine.score is not None
+        else "none tried yet"
+    )
+    weak = ", ".join(k.tours[t].title for t in mine.weak) or "none"
+    lines = [
+        "Your induction so far:",
+        f"• Tours: {len(mine.tours_done)} of {len(k.tours)} done",
+        f"• Scenarios: {score}; subjects to revisit: {weak}",
+        f"• Glossary: {mine.terms_known} of {len(k.glossary)} terms known, {mine.terms_due} due for a drill",
+        "• Training:",
+        *(f"  - {t.title}: {t.state(day)}" for t in mine.training),
+    ]
+    advice, action = induction.suggestion(k, mine, day)
+    lines.append(f"Next: {advice}")
+    kind, _, item = action.partition(":")
+    return Answer("\n".join(lines), buttons=[button("Do that now", payload(kind, item))], topic="induction:progress")
+
+
+def welcome(k: Knowledge, mine: induction.Progress) -> Answer:
+    advice, action = induction.suggestion(k, mine, today())
+    kind, _, item = action.partition(":")
+    tours = [button(t.title, payload("tour", t.id)) for t in k.tours.values() if t.id not in mine.tours_done]
+    return Answer(
+        "Welcome. I can take you through the service one short tour at a time, quiz you on practice scenarios, "
+        "drill the glossary, and keep track of your training.\n"
+        f"Suggested next: {advice}",
+        buttons=[
+            button("Start there", payload(kind, item)),
+            *tours[:4],
+            button("A practice scenario", payload("scenario")),
+            button("Glossary drill", payload("drill")),
+            button("My progress", payload("progress")),
+        ],
+        topic="induction:start",
+    )
+
+
+class ActionInduction(ThroughcareAction):
+    def name(self) -> str:
+        return "action_induction"
+
+    async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        staff = await require_staff(tracker)
+        k, day, db = knowledge(), today(), database()
+        what = message.entity("induction") or self._asked(message, k)
+        item, choice = message.entity("induction_item") or "", message.entity("choice") or ""
+        if what == "tour":
+            tour_id = item or _named(message.text, _tour_names(k)) or next(iter(k.tours))
+            return card_answer(await off_loop(induction.open_tour, db, k, staff.id, tour_id))
+        if what == "next":
+            card = await off_loop(induction.next_card, db, k, staff.id, item)
+            if card is not None:
+                return card_answer(card)
+            mine = await off_loop(induction.progress, db, k, staff.id, day)
+            done = Answer(f'That\'s the end of the tour "{k.tours[item].title}". Try a scenario on it?')
+            done.buttons = [
+                button("A scenario on this", payload("scenario", item)),
+                button("My progress", payload("progress")),
+            ]
+            done.text += f"\n{len(mine.tours_done)} of {len(k.tours)} tours done."
+            return done
+        if what == "more":
+            return _more(k, item)
+        if what == "ask":
+            return Answer(ASK_A_QUESTION)
+        if what == "scenario":
+            chosen = await off_loop(induction.next_scenario, db, k, staff.id, item or None)
+            if chosen is None:
+                return Answer(
+                    "You've answered every scenario here correctly.",
+                    buttons=[button("My progress", payload("progress"))],
+                )
+            return scenario_answer(chosen)
+        if what == "answer":
+            feedback = await off_loop(induction.answer_scenario, db, k, staff.id, item, int(choice or -1))
+            return feedback_answer(k, item, feedback)
+        if what == "drill":
+            question = await off_loop(induction.next_drill, db, k, staff.id, day)
+            if question is None:
+                return Answer("No glossary terms are due today. Well done; come back tomorrow.")
+            return drill_answer(question)
+        if what == "drill_answer":
+            return await self._drilled(staff.id, item, choice)
+        if what == "training":
+            return await self._training(message, staff.id)
+        mine = await off_loop(induction.progress, db, k, staff.id, day)
+        return progress_answer(k, mine) if what == "progress" else welcome(k, mine)
+
+    @staticmethod
+    def _asked(message: Message, k: Knowledge) -> str:
+        for what, words in WORDS:
+            if words.search(message.text):
+                if what == "training" and _named(message.text, _training_names(k)) is None:
+                    continue
+                return what
+        return "start"
+
+    async def _drilled(self, staff_id: int, term: str, choice: str) -> Answer:
+        k = knowledge()
+        right = await off_loop(induction.answer_drill, database(), k, staff_id, term, choice, today())
+        entry = k.find_term(term)
+        expansion = entry.expansions[0]
+        verdict = "Right" if right else f"Not quite: it's {expansion.text}"
+        return Answer(
+            f"{verdict}. {entry.term}: {expansion.text}. {entry.explanation}\n{answers.source_line(expansion.source)}",
+            buttons=[button("Next term", payload("drill")), button("My progress", payload("progress"))],
+            cited=str(expansion.source),
+            topic=f"term:{entry.term}",
+        )
+
+    async def _training(self, message: Message, staff_id: int) -> Answer:
+        k, day = knowledge(), today()
+        course = message.entity("induction_item") or _named(message.text, _training_names(k))
+        if course is None:
+            names = ", ".join(c.title for c in k.training.values())
+            return Answer(f"Which course? The training list is: {names}.")
+        try:
+            found = message_date(message, day, "past")
+        except DateNotUnderstood as err:
+            return Answer(
+                f"I couldn't read '{err}' as a date, so nothing was recorded. Try 3/11/2026 or \"yesterday\"."
+            )
+        when = found[1] if found else day
+        await off_loop(induction.record_training, database(), k, staff_id, course, when, day)
+        note = "" if found else " (No date was given, so I used today.)"
+        return Answer(
+            f"Recorded: {k.training[course].title}, completed {answers.day(when)}.{note}",
+            buttons=[button("My progress", payload("progress"))],
+            cited=str(k.training[course].source),
+            topic=f"training:{course}",
+        )
