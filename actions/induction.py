@@ -197,13 +197,14 @@ class ActionInduction(ThroughcareAction):
             if card is not None:
                 return card_answer(card)
             mine = await off_loop(induction.progress, db, k, staff.id, day)
-            done = Answer(f'That\'s the end of the tour "{k.tours[item].title}". Try a scenario on it?')
-            done.buttons = [
-                button("A scenario on this", payload("scenario", item)),
-                button("My progress", payload("progress")),
-            ]
-            done.text += f"\n{len(mine.tours_done)} of {len(k.tours)} tours done."
-            return done
+            return Answer(
+                f'That\'s the end of the tour "{k.tours[item].title}": {len(mine.tours_done)} of {len(k.tours)} '
+                "tours done. Try a scenario on it?",
+                buttons=[
+                    button("A scenario on this", payload("scenario", item)),
+                    button("My progress", payload("progress")),
+                ],
+            )
         if what == "more":
             return _more(k, item)
         if what == "ask":
@@ -217,7 +218,9 @@ class ActionInduction(ThroughcareAction):
                 )
             return scenario_answer(chosen)
         if what == "answer":
-            feedback = await off_loop(induction.answer_scenario, db, k, staff.id, item, int(choice or -1))
+            feedback = await off_loop(
+                induction.answer_scenario, db, k, staff.id, item, int(choice) if choice.isdigit() else -1
+            )
             return feedback_answer(k, item, feedback)
         if what == "drill":
             question = await off_loop(induction.next_drill, db, k, staff.id, day)
