@@ -17,7 +17,9 @@ def test_next_steps_are_dated_cited_and_logged(run, case_db) -> None:
     assert "Care plan review" in result.text and "Source: 000" in result.text
     assert result.slot("prison_number") == "A1234BC"
     with case_db.transaction() as session:
-        logged = session.scalars(select(GuidanceQuery)).one()
+        logged = session.scalars(
+            select(GuidanceQuery).where(GuidanceQuery.conversation_id == "test-conversation")
+        ).one()
     assert (logged.action, logged.intent, logged.fell_back) == ("action_next_steps", "ask_next_steps", False)
     assert logged.cited and logged.cited.startswith("000")
 

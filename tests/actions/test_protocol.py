@@ -21,7 +21,12 @@ def test_a_question_the_knowledge_cannot_answer_is_logged_as_unanswered(run, cas
     result = run(ActionAnswerProtocol(), "zebra accordion recipes", "ask_protocol")
     assert "couldn't find that" in result.text
     with case_db.transaction() as session:
-        assert session.scalars(select(GuidanceQuery.fell_back)).one() is True
+        assert (
+            session.scalars(
+                select(GuidanceQuery.fell_back).where(GuidanceQuery.conversation_id == "test-conversation")
+            ).one()
+            is True
+        )
 
 
 def test_terms_are_defined_with_every_expansion_and_source(run) -> None:
@@ -110,7 +115,12 @@ def test_an_unclear_question_is_answered_from_the_closest_knowledge_with_other_m
     assert knowledge_buttons and all(re.search(r"\(00\d, .+\)$", b["title"]) for b in knowledge_buttons)
     assert result.buttons[-1]["payload"] == "/ask_protocol"
     with case_db.transaction() as session:
-        assert session.scalars(select(GuidanceQuery.fell_back)).one() is True
+        assert (
+            session.scalars(
+                select(GuidanceQuery.fell_back).where(GuidanceQuery.conversation_id == "test-conversation")
+            ).one()
+            is True
+        )
 
 
 def test_clinical_glossary_terms_are_marked_for_the_clinical_team(run) -> None:
