@@ -23,6 +23,7 @@ def help_text() -> str:
         f'• walking through a procedure step by step: "start the transfer checklist for A1234BC" ({walks})\n'
         '• the protocol and the glossary: "how often are high risk clients reviewed?", "what does TTG mean?"\n'
         '• a safeguarding concern: "I have a safeguarding concern"\n'
+        '• learning the service if you are new: "I\'m new, where do I start?", "quiz me", "how am I doing?"\n'
         "Clients are named by prison number only. Clinical answers are information for the clinical team."
     )
 
@@ -46,6 +47,7 @@ INTENT_WORDS = {
     "help": "What I can do",
     "greet": "Just saying hello",
     "goodbye": "Finish for now",
+    "induction": "My induction: tours, quizzes, progress",
 }
 
 
