@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from zoneinfo import ZoneInfo
 
+# Dates read the same in the dashboard as in the chat.
+from throughcare.answers import day
 from throughcare.knowledge import Knowledge
 
 LONDON = ZoneInfo("Europe/London")
@@ -39,11 +41,6 @@ STAGE_WORDS = {
     "in_treatment": "In treatment",
     "closed": "Closed",
 }
-
-
-def day(value: dt.date) -> str:
-    """Like "Mon 7 Dec 2026": no leading zero on the day, which strftime cannot leave out portably."""
-    return f"{value:%a} {value.day} {value:%b %Y}"
 
 
 def moment(value: dt.datetime) -> str:
