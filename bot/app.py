@@ -70,6 +70,7 @@ def build_application(
         ("checklist", chat_handlers.checklist_command),
         ("glossary", chat_handlers.glossary_command),
         ("cancel", chat_handlers.cancel_command),
+        ("learn", chat_handlers.learn_command),
         ("digest", chat_handlers.digest_command),
         ("dashboard", chat_handlers.dashboard_command),
     ):

@@ -30,6 +30,7 @@ COMMANDS = [
     BotCommand("checklist", "Walk a checklist: /checklist transfer A1234BC"),
     BotCommand("glossary", "What a term means: /glossary TTG"),
     BotCommand("cancel", "Stop the checklist you are walking"),
+    BotCommand("learn", "New here? Tours, practice scenarios and your progress"),
     BotCommand("digest", "Daily digest of what is due: /digest on or /digest off"),
     BotCommand("dashboard", "Managers: a link to the dashboard, valid 15 minutes"),
     BotCommand("help", "What I can do"),
@@ -128,6 +129,11 @@ async def glossary_command(update: Update, context: ContextTypes.DEFAULT_TYPE, a
         await update.effective_chat.send_message("Which term? For example /glossary TTG")
         return
     await ask(update, context, account, _payload("define_term", term=term))
+
+
+@for_staff
+async def learn_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+    await ask(update, context, account, _payload("induction"))
 
 
 @for_staff

@@ -103,16 +103,18 @@ def test_commands_reach_the_assistant_as_intents(harness: Harness, gateway: Runn
     harness.say(STAFF, "/checklist transfer A1234BC")
     harness.say(STAFF, "/glossary TTG")
     harness.say(STAFF, "/cancel")
+    harness.say(STAFF, "/learn")
     assert harness.rasa.texts() == [
         '/ask_next_steps{"prison_number":"A1234BC"}',
         "/ask_caseload",
         '/start_checklist{"checklist":"transfer","prison_number":"A1234BC"}',
         '/define_term{"term":"TTG"}',
         "/checklist_stop",
+        "/induction",
     ]
     assert "not a prison number" in harness.say(STAFF, "/next 12345")[0]
     assert "/next" in harness.say(STAFF, "/help")[0]
-    assert len(harness.rasa.received) == 5
+    assert len(harness.rasa.received) == 6
 
 
 def test_the_command_menu_is_set(harness: Harness, gateway: RunningGateway) -> None:
