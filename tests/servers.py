@@ -75,7 +75,7 @@ def _wait_until_up(urls: list[str], processes: list[subprocess.Popen], log: Path
             if all(httpx.get(u, timeout=2).status_code == 200 for u in urls):
                 return
         except httpx.HTTPError:
-            pass
+            pass  # not listening yet: Rasa only opens its port once the model is loaded
         time.sleep(1)
     pytest.fail(f"servers not up within {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
 

@@ -35,7 +35,7 @@ class FakeRasa:
                 self.wfile.write(answer)
 
             def log_message(self, *args: object) -> None:
-                pass
+                """Quiet: the default handler writes every request to stderr, burying the test output."""
 
         self._server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/rest/webhook"
