@@ -36,9 +36,8 @@ from throughcare import reports, review
 from throughcare.access import DASHBOARD_SESSION_SECONDS, dashboard_staff
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
-from throughcare.models import StaffMember
 from throughcare.reports import Period, Report
-from throughcare.store import CaseError
+from throughcare.store import CaseError, StaffIdentity
 
 HERE = Path(__file__).parent
 PLOTLY_JS = f"/static/plotly-{get_plotlyjs_version()}.min.js"
@@ -68,7 +67,7 @@ class Context:
 
 @dataclass(frozen=True)
 class Visitor:
-    staff: StaffMember
+    staff: StaffIdentity
     form_token: str
 
 

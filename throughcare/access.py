@@ -13,9 +13,9 @@ from dataclasses import dataclass
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from throughcare import identity
+from throughcare import identity, store
 from throughcare.db import Database
-from throughcare.models import AccessStatus, AuditEvent, Role, StaffMember, TelegramAccount, utcnow
+from throughcare.models import AccessStatus, Role, StaffMember, TelegramAccount, utcnow
 from throughcare.store import CaseError
 
 
@@ -55,15 +55,14 @@ def _row(session: Session, telegram_user_id: int) -> TelegramAccount:
 
 def _audit(session: Session, by: int | None, row: TelegramAccount, action: str, before: str | None) -> None:
     session.flush()
-    session.add(
-        AuditEvent(
-            staff_id=by,
-            entity="telegram_account",
-            entity_id=row.id,
-            action=action,
-            before={"status": before} if before else None,
-            after={"status": row.status.value, "staff_id": row.staff_id},
-        )
+    store.audit(
+        session,
+        by,
+        "telegram_account",
+        row.id,
+        action,
+        {"status": before} if before else None,
+        {"status": row.status.value, "staff_id": row.staff_id},
     )
 
 
@@ -162,16 +161,10 @@ def dashboard_url() -> str:
     return (os.environ.get("DASHBOARD_URL") or DEFAULT_DASHBOARD_URL).rstrip("/")
 
 
-def dashboard_staff(db: Database, staff_id: int | None) -> StaffMember | None:
+def dashboard_staff(db: Database, staff_id: int | None) -> store.StaffIdentity | None:
     """The active manager or administrator with this id; None for anyone else."""
-    if staff_id is None:
-        return None
-    with db.transaction() as session:
-        staff = session.get(StaffMember, staff_id)
-        if staff is None or not staff.active or staff.role not in DASHBOARD_ROLES:
-            return None
-        session.expunge(staff)
-        return staff
+    staff = store.staff_member(db, staff_id) if staff_id is not None else None
+    return staff if staff is not None and Role(staff.role) in DASHBOARD_ROLES else None
 
 
 def dashboard_link(db: Database, staff_id: int, secret: bytes, base_url: str | None = None) -> str:

@@ -10,8 +10,9 @@ from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from throughcare import store
 from throughcare.db import Database
-from throughcare.models import AuditEvent, GuidanceQuery, QueryReview, ReviewMark, StaffMember
+from throughcare.models import GuidanceQuery, QueryReview, ReviewMark, StaffMember
 from throughcare.reports import QueryFilter, query_conditions
 from throughcare.store import CaseError
 
@@ -103,15 +104,14 @@ def mark_query(db: Database, query_id: int, mark: ReviewMark, comment: str | Non
         review.mark, review.comment, review.by_staff_id = mark, (comment or "").strip()[:2000] or None, by_staff_id
         review.at = dt.datetime.now(dt.timezone.utc)
         session.flush()
-        session.add(
-            AuditEvent(
-                staff_id=by_staff_id,
-                entity="query_review",
-                entity_id=review.id,
-                action="mark",
-                before=before,
-                after={"query_id": query_id, "mark": mark.value, "comment": review.comment},
-            )
+        store.audit(
+            session,
+            by_staff_id,
+            "query_review",
+            review.id,
+            "mark",
+            before,
+            {"query_id": query_id, "mark": mark.value, "comment": review.comment},
         )
 
 
@@ -144,6 +144,4 @@ def gaps_as_nlu(gaps: list[LoggedQuery]) -> str:
 def record_export(db: Database, staff_id: int | None, what: str, detail: dict) -> None:
     """Every export leaves the service's systems, so each one is written to the audit trail."""
     with db.transaction() as session:
-        session.add(
-            AuditEvent(staff_id=staff_id, entity="export", entity_id=0, action=what[:48], before=None, after=detail)
-        )
+        store.audit(session, staff_id, "export", 0, what[:48], None, detail)

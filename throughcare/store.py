@@ -118,7 +118,8 @@ def _current_episode(session: Session, prison_number: str) -> Episode:
     return (open_episodes or client.episodes)[-1]
 
 
-def _audit(session: Session, staff_id: int | None, entity: str, entity_id: int, action: str, before, after) -> None:  # type: ignore[no-untyped-def]
+def audit(session: Session, staff_id: int | None, entity: str, entity_id: int, action: str, before, after) -> None:  # type: ignore[no-untyped-def]
+    """Write one audit row in the caller's transaction; every change to a record goes through here."""
     session.add(
         AuditEvent(staff_id=staff_id, entity=entity, entity_id=entity_id, action=action, before=before, after=after)
     )
@@ -245,7 +246,7 @@ def record_event(
         if event.name == "triage":
             episode.stage = Stage.in_treatment
         after = {event.field: when.isoformat(), "stage": episode.stage.value}
-        _audit(session, staff_id, "episode", episode.id, f"record_{event.name}", before, after)
+        audit(session, staff_id, "episode", episode.id, f"record_{event.name}", before, after)
         _replace_open_steps(session, episode, today)
         return _facts(episode)
 
@@ -267,7 +268,7 @@ def record_referral(
         episode = Episode(client=client, referral_date=when, referral_route=route, stage=Stage.referred)
         session.add(episode)
         session.flush()
-        _audit(
+        audit(
             session,
             staff_id,
             "episode",
@@ -307,7 +308,7 @@ def mark_step(
             session.add(row)
         row.status, row.reason, row.by_staff_id, row.at = status, reason, staff_id, dt.datetime.now(dt.timezone.utc)
         session.flush()
-        _audit(
+        audit(
             session,
             staff_id,
             "checklist_progress",
@@ -361,7 +362,7 @@ def add_staff(db: Database, display_name: str, role: Role, team: str | None = No
         staff = StaffMember(display_name=display_name, role=role, team=team, active=True)
         session.add(staff)
         session.flush()
-        _audit(
+        audit(
             session, None, "staff_member", staff.id, "create", None, {"display_name": display_name, "role": role.value}
         )
         return staff.id
