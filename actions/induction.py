@@ -151,7 +151,8 @@ def progress_answer(k: Knowledge, mine: induction.Progress) -> Answer:
         "Your induction so far:",
         f"• Tours: {len(mine.tours_done)} of {len(k.tours)} done",
         f"• Scenarios: {score}; subjects to revisit: {weak}",
-        f"• Glossary: {mine.terms_known} of {len(k.glossary)} terms known, {mine.terms_due} due for a drill",
+        f"• Glossary: {mine.terms_known} of {len(induction.drill_terms(k))} terms known, "
+        f"{mine.terms_due} due for a drill",
         "• Training:",
         *(f"  - {t.title}: {t.state(day)}" for t in mine.training),
     ]
@@ -249,8 +250,10 @@ class ActionInduction(ThroughcareAction):
         entry = k.find_term(term)
         expansion = entry.expansions[0]
         verdict = "Right" if right else f"Not quite: it's {expansion.text}"
+        clinical = f"\n{answers.CLINICAL_NOTE}" if entry.clinical else ""
         return Answer(
-            f"{verdict}. {entry.term}: {expansion.text}. {entry.explanation}\n{answers.source_line(expansion.source)}",
+            f"{verdict}. {entry.term}: {expansion.text}. {entry.explanation}{clinical}\n"
+            f"{answers.source_line(expansion.source)}",
             buttons=[button("Next term", payload("drill")), button("My progress", payload("progress"))],
             cited=str(expansion.source),
             topic=f"term:{entry.term}",

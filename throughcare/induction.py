@@ -160,6 +160,11 @@ class DrillQuestion:
         return self.term.expansions[0].text
 
 
+def drill_terms(knowledge: Knowledge) -> list[GlossaryTerm]:
+    """The glossary terms that stand for something: "what does Datix stand for?" has no answer to learn."""
+    return [t for t in knowledge.glossary if t.expansions[0].text.strip().lower() != t.term.strip().lower()]
+
+
 def _cards(db: Database, staff_id: int) -> dict[str, DrillCard]:
     with db.transaction() as session:
         return {c.term: c for c in session.scalars(select(DrillCard).where(DrillCard.staff_id == staff_id))}
@@ -168,7 +173,8 @@ def _cards(db: Database, staff_id: int) -> dict[str, DrillCard]:
 def next_drill(db: Database, knowledge: Knowledge, staff_id: int, today: dt.date) -> DrillQuestion | None:
     """The term to ask: one due again (lowest box first), else one never asked; None when nothing is due."""
     cards = _cards(db, staff_id)
-    terms = {t.term: t for t in knowledge.glossary}
+    pool = drill_terms(knowledge)
+    terms = {t.term: t for t in pool}
     due = sorted((c for c in cards.values() if c.due_on <= today and c.term in terms), key=lambda c: (c.box, c.term))
     if due:
         chosen, new = terms[due[0].term], False
@@ -178,7 +184,7 @@ def next_drill(db: Database, knowledge: Knowledge, staff_id: int, today: dt.date
             return None
         chosen, new = random.Random(f"{staff_id}:{today}").choice(unseen), True
     rng = random.Random(f"{staff_id}:{chosen.term}")
-    others = sorted({t.expansions[0].text for t in knowledge.glossary} - {e.text for e in chosen.expansions})
+    others = sorted({t.expansions[0].text for t in pool} - {e.text for e in chosen.expansions})
     choices = [chosen.expansions[0].text, *rng.sample(others, DRILL_CHOICES - 1)]
     rng.shuffle(choices)
     return DrillQuestion(chosen, choices, new)

@@ -372,7 +372,7 @@ def induction_progress(db: Database, knowledge: Knowledge, today: dt.date, team:
                 f"{len(mine.tours_done)} of {len(knowledge.tours)}",
                 f"{mine.scenarios_right_first_time} of {mine.scenarios_answered}",
                 ", ".join(knowledge.tours[t].title for t in mine.weak),
-                f"{mine.terms_known} of {len(knowledge.glossary)}",
+                f"{mine.terms_known} of {len(induction.drill_terms(knowledge))}",
                 f"{done} of {len(mine.training)}",
             )
         )
