@@ -13,11 +13,12 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 
-.PHONY: help setup demo test serve bot dashboard lint lock db model validate clean nlu-eval
+.PHONY: help setup demo test check serve bot dashboard lint lock db model validate clean nlu-eval
 
 help:
 	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
 	@echo "make test    set everything up and run the whole test suite"
+	@echo "make check   ruff, the format check and every test that does not start Rasa (no model needed)"
 	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005)"
 	@echo "make bot     run the Telegram gateway (set TELEGRAM_BOT_TOKEN; see the README)"
 	@echo "make dashboard  run the managers' dashboard on 8050 and print a sign-in link for the demo manager"
@@ -89,6 +90,11 @@ build/.chromium:
 test: setup model build/.chromium
 	.venv/bin/ruff check .
 	.venv/bin/pytest
+
+check: .venv/.synced
+	.venv/bin/ruff check .
+	.venv/bin/ruff format --check .
+	.venv/bin/pytest -m "not rasa"
 
 # The model is trained on data/ only; tests/nlu/ is never seen in training.
 nlu-eval: setup model

@@ -99,9 +99,7 @@ class TfidfIntentClassifier(GraphComponent):
                 continue
             probabilities = self.pipeline.predict_proba([normalise(text)])[0]
             order = np.argsort(-probabilities)[: self.config["ranking_length"]]
-            ranking = [
-                {"name": str(self.pipeline.classes_[i]), "confidence": float(probabilities[i])} for i in order
-            ]
+            ranking = [{"name": str(self.pipeline.classes_[i]), "confidence": float(probabilities[i])} for i in order]
             message.set("intent", ranking[0], add_to_output=True)
             message.set("intent_ranking", ranking, add_to_output=True)
         return messages

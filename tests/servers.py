@@ -2,6 +2,8 @@
 
 Two profiles: the embedded default (SQLite for cases and conversations) and production (PostgreSQL for
 cases and conversations, Redis for Rasa's lock store), the latter skipped with a reason when no server runs.
+A test runs on both unless it names one: `@pytest.mark.parametrize("assistant", ["embedded"], indirect=True)`.
+Every test that uses the fixture is marked `rasa`.
 """
 
 from __future__ import annotations

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import datetime as dt
 from dataclasses import dataclass
 
 import pytest
@@ -14,7 +13,7 @@ import actions.common
 import throughcare.db
 from throughcare import identity
 from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id, load_demo_data
+from throughcare.demo import demo_practitioner_id
 
 SECRET = "test-secret-0123456789abcdef"
 
@@ -43,11 +42,10 @@ def _use_database(monkeypatch, url: str) -> None:  # type: ignore[no-untyped-def
 
 
 @pytest.fixture
-def case_db(monkeypatch, sqlite_url) -> Database:  # type: ignore[no-untyped-def]
+def case_db(monkeypatch, demo_sqlite_url) -> Database:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(identity.SECRET_ENV, SECRET)
-    _use_database(monkeypatch, sqlite_url)
-    db = Database.from_url(sqlite_url)
-    load_demo_data(db, dt.date.today())
+    _use_database(monkeypatch, demo_sqlite_url)
+    db = Database.from_url(demo_sqlite_url)
     yield db
     db.engine.dispose()
     throughcare.db.default_engine.cache_clear()

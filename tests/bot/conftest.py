@@ -19,7 +19,7 @@ from tests.bot.fake_rasa import FakeRasa
 from tests.bot.fake_telegram import FakeTelegram
 from throughcare import access
 from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id, load_demo_data
+from throughcare.demo import demo_practitioner_id
 from throughcare.knowledge import Knowledge
 from throughcare.models import Role
 
@@ -104,9 +104,14 @@ class Harness:
 
 
 @pytest.fixture
-def harness(sqlite_url: str, knowledge: Knowledge) -> Iterator[Harness]:
-    db = Database.from_url(sqlite_url)
-    load_demo_data(db, WORKING_DAY_MORNING.date())
+def today() -> dt.date:
+    """The gateway's clock starts on WORKING_DAY_MORNING, so the demo caseload is dated from that day."""
+    return WORKING_DAY_MORNING.date()
+
+
+@pytest.fixture
+def harness(demo_sqlite_url: str, knowledge: Knowledge) -> Iterator[Harness]:
+    db = Database.from_url(demo_sqlite_url)
     with FakeTelegram() as telegram, FakeRasa() as rasa:
         settings = Settings(
             token=telegram.token,

@@ -41,7 +41,9 @@ class FakeRasa:
         self.url = f"http://127.0.0.1:{self._server.server_address[1]}/webhooks/rest/webhook"
 
     def __enter__(self) -> FakeRasa:
-        threading.Thread(target=self._server.serve_forever, daemon=True).start()
+        # serve_forever checks for shutdown every poll_interval, half a second by default: a short one keeps the
+        # teardown of every gateway test quick
+        threading.Thread(target=self._server.serve_forever, args=(0.05,), daemon=True).start()
         return self
 
     def __exit__(self, *exc: object) -> None:

@@ -70,19 +70,21 @@ def test_only_an_administrator_can_decide(harness: Harness, gateway: RunningGate
 
 
 def test_revoked_staff_lose_access_on_their_next_message(
-    harness: Harness, gateway: RunningGateway, sqlite_url: str
+    harness: Harness, gateway: RunningGateway, demo_sqlite_url: str
 ) -> None:
     harness.approve(STAFF)
     assert harness.say(STAFF, "hello") == ["You said: hello"]
-    result = CliRunner().invoke(app, ["staff", "revoke", str(STAFF)], env={"DATABASE_URL": sqlite_url})
+    result = CliRunner().invoke(app, ["staff", "revoke", str(STAFF)], env={"DATABASE_URL": demo_sqlite_url})
     assert result.exit_code == 0, result.output
     assert harness.say(STAFF, "hello again") == [NO_ACCESS[AccessStatus.revoked]]
     assert harness.rasa.texts() == ["hello"]
 
 
-def test_the_command_line_approves_with_a_role_and_links_an_existing_staff_member(harness: Harness, sqlite_url: str):
+def test_the_command_line_approves_with_a_role_and_links_an_existing_staff_member(
+    harness: Harness, demo_sqlite_url: str
+):
     access.request_access(harness.db, STAFF, "Sam")
-    env = {"DATABASE_URL": sqlite_url}
+    env = {"DATABASE_URL": demo_sqlite_url}
     result = CliRunner().invoke(app, ["staff", "approve", str(STAFF), "--role", "manager", "--staff-id", "1"], env=env)
     assert result.exit_code == 0, result.output
     account = access.account(harness.db, STAFF)

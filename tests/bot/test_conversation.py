@@ -19,7 +19,7 @@ from throughcare.engine import next_steps
 from throughcare.knowledge import Knowledge
 from throughcare.models import AccessStatus, Client, Episode
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.rasa
 
 
 def _client_awaiting_triage(assistant) -> str:  # type: ignore[no-untyped-def]

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from throughcare import access, delivery, digest
 from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id, load_demo_data
+from throughcare.demo import demo_practitioner_id
 from throughcare.models import AccessStatus, AuditEvent, Role
 from throughcare.store import CaseError, add_staff, caseload
 
@@ -89,12 +89,11 @@ def test_a_digest_is_claimed_once_a_day_and_a_failed_one_is_retried(database: Da
     assert delivery.claim_digest(database, staff_id, day + dt.timedelta(days=1))
 
 
-def test_the_digest_names_due_steps_by_prison_number(database: Database, knowledge) -> None:  # type: ignore[no-untyped-def]
-    today = dt.date(2026, 12, 2)
-    load_demo_data(database, today)
-    staff_id = demo_practitioner_id(database)
-    text = digest.staff_digest(database, knowledge, staff_id, today)
-    numbers = {facts.prison_number for facts in caseload(database, staff_id)}
+@pytest.mark.parametrize("today", [dt.date(2026, 12, 2)], ids=["2026-12-02"])
+def test_the_digest_names_due_steps_by_prison_number(demo_database: Database, today: dt.date, knowledge) -> None:  # type: ignore[no-untyped-def]
+    staff_id = demo_practitioner_id(demo_database)
+    text = digest.staff_digest(demo_database, knowledge, staff_id, today)
+    numbers = {facts.prison_number for facts in caseload(demo_database, staff_id)}
     listed = [line for line in text.splitlines() if line.startswith("• ")]
     assert listed and all(line[2:9] in numbers for line in listed)
     assert "overdue since" in text

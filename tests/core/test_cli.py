@@ -24,16 +24,14 @@ def test_demo_data_then_next_gives_the_chat_answer(sqlite_url, knowledge) -> Non
     assert result.output.strip() == answers.next_steps_answer(facts, next_steps(facts, knowledge, today), today)
 
 
-def test_next_for_a_bad_or_unknown_number_says_so_and_fails(sqlite_url) -> None:
-    run(sqlite_url, "demo-data")
-    malformed = run(sqlite_url, "next", "A12BC")
+def test_next_for_a_bad_or_unknown_number_says_so_and_fails(demo_sqlite_url) -> None:
+    malformed = run(demo_sqlite_url, "next", "A12BC")
     assert malformed.exit_code == 1 and "one letter, four digits and two letters" in malformed.output
-    unknown = run(sqlite_url, "next", "Z9999ZZ")
+    unknown = run(demo_sqlite_url, "next", "Z9999ZZ")
     assert unknown.exit_code == 1 and "can't find Z9999ZZ" in unknown.output
 
 
-def test_caseload_for_the_demo_practitioner(sqlite_url) -> None:
-    run(sqlite_url, "demo-data")
-    staff_id = demo_practitioner_id(Database.from_url(sqlite_url))
-    result = run(sqlite_url, "caseload", str(staff_id))
+def test_caseload_for_the_demo_practitioner(demo_sqlite_url) -> None:
+    staff_id = demo_practitioner_id(Database.from_url(demo_sqlite_url))
+    result = run(demo_sqlite_url, "caseload", str(staff_id))
     assert result.output.startswith("Your caseload:") and "OVERDUE" in result.output

@@ -9,7 +9,6 @@ from sqlalchemy import insert, select
 
 from throughcare import reports, review, store
 from throughcare.db import Database
-from throughcare.demo import load_demo_data
 from throughcare.engine import next_steps
 from throughcare.models import (
     AuditEvent,
@@ -173,39 +172,36 @@ def test_assessment_times_count_working_days(cases: Database, knowledge) -> None
     ]
 
 
-def test_overdue_reports_match_the_engine_client_by_client(database: Database, knowledge) -> None:  # type: ignore[no-untyped-def]
-    today = D(2026, 12, 2)
-    load_demo_data(database, today)
-    by_worker = {row[0]: row[2] for row in reports.overdue_by_worker(database, today).rows}
+@pytest.mark.parametrize("today", [D(2026, 12, 2)], ids=["2026-12-02"])
+def test_overdue_reports_match_the_engine_client_by_client(demo_database: Database, today: dt.date, knowledge) -> None:  # type: ignore[no-untyped-def]
+    by_worker = {row[0]: row[2] for row in reports.overdue_by_worker(demo_database, today).rows}
     expected: dict[str, int] = {}
-    for staff in store.list_staff(database):
-        for facts in store.caseload(database, staff.id):
+    for staff in store.list_staff(demo_database):
+        for facts in store.caseload(demo_database, staff.id):
             overdue = sum(1 for step in next_steps(facts, knowledge, today) if step.overdue)
             if overdue:
                 expected[staff.display_name] = expected.get(staff.display_name, 0) + overdue
     assert {k: v for k, v in by_worker.items() if k != "(no key worker)"} == expected
-    by_stage = reports.overdue_by_stage(database, today).rows
+    by_stage = reports.overdue_by_stage(demo_database, today).rows
     assert sum(row[2] for row in by_stage) == sum(by_worker.values())
-    caseload = reports.caseload_by_stage_and_level(database).rows
-    with database.transaction() as session:
+    caseload = reports.caseload_by_stage_and_level(demo_database).rows
+    with demo_database.transaction() as session:
         open_episodes = session.scalars(select(Episode).where(Episode.closure_date.is_(None))).all()
         assert sum(row[2] for row in caseload) == len(open_episodes)
 
 
-def test_recording_an_assessment_updates_the_overdue_report_at_once(database: Database, knowledge) -> None:  # type: ignore[no-untyped-def]
-    today = D.today()
-    load_demo_data(database, today)
-    before = sum(r[2] for r in reports.overdue_by_stage(database, today).rows if r[1] == "initial_assessment")
+def test_recording_an_assessment_updates_the_overdue_report_at_once(demo_database: Database, today: dt.date) -> None:
+    before = sum(r[2] for r in reports.overdue_by_stage(demo_database, today).rows if r[1] == "initial_assessment")
     assert before >= 1
-    with database.transaction() as session:
+    with demo_database.transaction() as session:
         number = session.scalar(
             select(Client.prison_number)
             .join(Episode)
             .where(Episode.stage == Stage.referred)
             .order_by(Episode.referral_date)
         )
-    store.record_event(database, number, "initial_assessment", today, 1, today)
-    after = sum(r[2] for r in reports.overdue_by_stage(database, today).rows if r[1] == "initial_assessment")
+    store.record_event(demo_database, number, "initial_assessment", today, 1, today)
+    after = sum(r[2] for r in reports.overdue_by_stage(demo_database, today).rows if r[1] == "initial_assessment")
     assert after == before - 1
 
 

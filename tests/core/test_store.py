@@ -10,12 +10,6 @@ from throughcare.demo import demo_practitioner_id, load_demo_data
 from throughcare.models import AuditEvent, ChecklistProgress, Episode, GuidanceQuery, StepStatus, week_of
 
 
-@pytest.fixture
-def loaded(database, today):  # type: ignore[no-untyped-def]
-    assert load_demo_data(database, today) >= 30
-    return database
-
-
 def first_referred(db) -> str:  # type: ignore[no-untyped-def]
     with db.transaction() as session:
         episode = session.scalars(select(Episode).where(Episode.stage == "referred").order_by(Episode.id)).first()
@@ -27,33 +21,34 @@ def count(db, model) -> int:  # type: ignore[no-untyped-def]
         return session.scalar(select(func.count()).select_from(model))
 
 
-def test_demo_data_is_loaded_once_and_spans_every_stage(loaded, today) -> None:
-    assert load_demo_data(loaded, today) == 0
-    with loaded.transaction() as session:
+def test_demo_data_is_loaded_once_and_spans_every_stage(database, today) -> None:
+    assert load_demo_data(database, today) >= 30
+    assert load_demo_data(database, today) == 0
+    with database.transaction() as session:
         stages = set(session.scalars(select(Episode.stage)))
     assert {s.value for s in stages} == {"referred", "assessed", "in_treatment", "closed"}
-    assert store.caseload(loaded, demo_practitioner_id(loaded))
+    assert store.caseload(database, demo_practitioner_id(database))
 
 
-def test_prison_numbers_are_found_whatever_their_case(loaded) -> None:
-    assert store.episode_facts(loaded, "a1234bc").prison_number == "A1234BC"
+def test_prison_numbers_are_found_whatever_their_case(demo_database) -> None:
+    assert store.episode_facts(demo_database, "a1234bc").prison_number == "A1234BC"
 
 
-def test_unknown_and_malformed_prison_numbers_are_refused_kindly(loaded) -> None:
+def test_unknown_and_malformed_prison_numbers_are_refused_kindly(demo_database) -> None:
     with pytest.raises(store.UnknownClient, match="can't find Z9999ZZ"):
-        store.episode_facts(loaded, "Z9999ZZ")
+        store.episode_facts(demo_database, "Z9999ZZ")
     with pytest.raises(store.CaseError, match="one letter, four digits and two letters"):
-        store.episode_facts(loaded, "A123BC")
+        store.episode_facts(demo_database, "A123BC")
 
 
-def test_recording_an_assessment_moves_the_stage_and_writes_an_audit_entry(loaded, today) -> None:
-    number, staff = first_referred(loaded), demo_practitioner_id(loaded)
-    audits = count(loaded, AuditEvent)
-    facts = store.record_event(loaded, number, "initial_assessment", today, staff, today)
+def test_recording_an_assessment_moves_the_stage_and_writes_an_audit_entry(demo_database, today) -> None:
+    number, staff = first_referred(demo_database), demo_practitioner_id(demo_database)
+    audits = count(demo_database, AuditEvent)
+    facts = store.record_event(demo_database, number, "initial_assessment", today, staff, today)
     assert facts.initial_assessment_date == today and facts.stage == "assessed"
-    with loaded.transaction() as session:
+    with demo_database.transaction() as session:
         entry = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
-    assert count(loaded, AuditEvent) == audits + 1
+    assert count(demo_database, AuditEvent) == audits + 1
     assert (entry.action, entry.staff_id) == ("record_initial_assessment", staff)
     assert entry.before["initial_assessment_date"] is None
     assert entry.after == {"initial_assessment_date": today.isoformat(), "stage": "assessed"}
@@ -69,56 +64,60 @@ def test_recording_an_assessment_moves_the_stage_and_writes_an_audit_entry(loade
         ("transfer", 9000, "can't be right"),
     ],
 )
-def test_impossible_dates_change_nothing(loaded, today, event, days, message) -> None:
-    number = first_referred(loaded)
-    audits = count(loaded, AuditEvent)
-    before = store.episode_facts(loaded, number)
+def test_impossible_dates_change_nothing(demo_database, today, event, days, message) -> None:
+    number = first_referred(demo_database)
+    audits = count(demo_database, AuditEvent)
+    before = store.episode_facts(demo_database, number)
     with pytest.raises(store.CaseError, match=message):
-        store.record_event(loaded, number, event, today + dt.timedelta(days=days), demo_practitioner_id(loaded), today)
-    assert store.episode_facts(loaded, number) == before
-    assert count(loaded, AuditEvent) == audits
+        store.record_event(
+            demo_database, number, event, today + dt.timedelta(days=days), demo_practitioner_id(demo_database), today
+        )
+    assert store.episode_facts(demo_database, number) == before
+    assert count(demo_database, AuditEvent) == audits
 
 
-def test_checklist_marks_are_recorded_replaced_and_audited(loaded) -> None:
-    staff = demo_practitioner_id(loaded)
-    marks = count(loaded, ChecklistProgress)
-    facts = store.mark_step(loaded, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, staff, "no NDTMS consent")
+def test_checklist_marks_are_recorded_replaced_and_audited(demo_database) -> None:
+    staff = demo_practitioner_id(demo_database)
+    marks = count(demo_database, ChecklistProgress)
+    facts = store.mark_step(
+        demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, staff, "no NDTMS consent"
+    )
     assert facts.progress[("transfer", "ndtms_form")] == "skipped"
-    facts = store.mark_step(loaded, "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
+    facts = store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
     assert facts.progress[("transfer", "ndtms_form")] == "done"
-    assert count(loaded, ChecklistProgress) == marks + 1  # replaced, not duplicated
-    with loaded.transaction() as session:
+    assert count(demo_database, ChecklistProgress) == marks + 1  # replaced, not duplicated
+    with demo_database.transaction() as session:
         entries = session.scalars(select(AuditEvent).where(AuditEvent.action == "transfer.ndtms_form")).all()
     assert [e.after["status"] for e in entries] == ["skipped", "done"]
     assert entries[1].before == {"status": "skipped", "reason": "no NDTMS consent"}
 
 
-def test_a_skip_needs_a_reason(loaded) -> None:
+def test_a_skip_needs_a_reason(demo_database) -> None:
     with pytest.raises(store.CaseError, match="needs a reason"):
-        store.mark_step(loaded, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, 1, "  ")
-    assert ("transfer", "ndtms_form") not in store.episode_facts(loaded, "A1234BC").progress
+        store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, 1, "  ")
+    assert ("transfer", "ndtms_form") not in store.episode_facts(demo_database, "A1234BC").progress
 
 
-def test_a_failed_update_leaves_nothing_half_written(loaded, today) -> None:
-    number = first_referred(loaded)
-    audits = count(loaded, AuditEvent)
+def test_a_failed_update_leaves_nothing_half_written(demo_database, today) -> None:
+    number = first_referred(demo_database)
+    audits = count(demo_database, AuditEvent)
     with pytest.raises(store.CaseError):
-        # The date check fails after the episode is loaded: the whole transaction must roll back.
-        store.record_event(loaded, number, "review", today, demo_practitioner_id(loaded), today)
-    assert count(loaded, AuditEvent) == audits
+        # The date check fails after the episode is demo_database: the whole transaction must roll back.
+        store.record_event(demo_database, number, "review", today, demo_practitioner_id(demo_database), today)
+    assert count(demo_database, AuditEvent) == audits
 
 
-def test_referral_opens_an_episode_once(loaded, today) -> None:
-    staff = demo_practitioner_id(loaded)
-    facts = store.record_referral(loaded, "k7777zz", store.ReferralRoute.staff_referral, today, staff)
+def test_referral_opens_an_episode_once(demo_database, today) -> None:
+    staff = demo_practitioner_id(demo_database)
+    facts = store.record_referral(demo_database, "k7777zz", store.ReferralRoute.staff_referral, today, staff)
     assert (facts.prison_number, facts.stage) == ("K7777ZZ", "referred")
     with pytest.raises(store.CaseError, match="already has an open referral"):
-        store.record_referral(loaded, "K7777ZZ", store.ReferralRoute.staff_referral, today, staff)
+        store.record_referral(demo_database, "K7777ZZ", store.ReferralRoute.staff_referral, today, staff)
 
 
-def test_every_query_is_logged(loaded) -> None:
+def test_every_query_is_logged(demo_database) -> None:
     store.log_query(
-        loaded,
+        demo_database,
         staff_id=None,
         conversation_id="c1",
         text="x" * 10_000,
@@ -131,15 +130,15 @@ def test_every_query_is_logged(loaded) -> None:
         answer="TTG: Through the Gate.",
         topic="term:TTG",
     )
-    with loaded.transaction() as session:
+    with demo_database.transaction() as session:
         row = session.scalars(select(GuidanceQuery).where(GuidanceQuery.conversation_id == "c1")).one()
     assert len(row.text) == 4000 and row.entities == [{"entity": "term", "value": "TTG"}]
     assert (row.answer, row.topic, row.week) == ("TTG: Through the Gate.", "term:TTG", week_of(row.at))
 
 
-def test_inactive_staff_are_not_recognised(loaded) -> None:
-    staff = demo_practitioner_id(loaded)
-    assert store.staff_member(loaded, staff).display_name == "Demo Practitioner"
-    with loaded.transaction() as session:
+def test_inactive_staff_are_not_recognised(demo_database) -> None:
+    staff = demo_practitioner_id(demo_database)
+    assert store.staff_member(demo_database, staff).display_name == "Demo Practitioner"
+    with demo_database.transaction() as session:
         session.get(store.StaffMember, staff).active = False
-    assert store.staff_member(loaded, staff) is None
+    assert store.staff_member(demo_database, staff) is None

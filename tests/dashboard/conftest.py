@@ -22,11 +22,10 @@ from sqlalchemy import select
 
 from dashboard import session
 from dashboard.app import create_app
+from tests.conftest import SqliteTemplates
 from throughcare import identity
 from throughcare.db import Database
-from throughcare.demo import load_demo_data
 from throughcare.knowledge import Knowledge
-from throughcare.migrate import upgrade
 from throughcare.models import StaffMember
 
 # A Wednesday in the second half of the year: the demo's released clients fall in both half years.
@@ -67,11 +66,10 @@ def _staff_id(db: Database, name: str) -> int:
 
 
 @pytest.fixture(scope="session")
-def dashboard(tmp_path_factory: pytest.TempPathFactory, knowledge: Knowledge) -> Iterator[Dashboard]:
-    url = f"sqlite:///{tmp_path_factory.mktemp('dashboard') / 'throughcare.db'}"
-    upgrade(url)
-    db = Database.from_url(url)
-    load_demo_data(db, TODAY)
+def dashboard(
+    tmp_path_factory: pytest.TempPathFactory, sqlite_templates: SqliteTemplates, knowledge: Knowledge
+) -> Iterator[Dashboard]:
+    db = Database.from_url(sqlite_templates.copy(tmp_path_factory.mktemp("dashboard") / "throughcare.db", TODAY))
     port = _free_port()
     app = create_app(db, knowledge, SECRET, today=lambda: TODAY)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws="none", log_level="warning"))

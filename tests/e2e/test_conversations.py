@@ -17,7 +17,6 @@ import yaml
 
 from throughcare.knowledge import REPO_ROOT
 
-pytestmark = pytest.mark.e2e
 FILES = sorted((REPO_ROOT / "tests" / "conversations").glob("*.yml"))
 
 
@@ -46,10 +45,11 @@ def test_there_are_at_least_150_questions_across_all_areas() -> None:
     assert len({c["id"].rsplit("-", 1)[0] for c in CONVERSATIONS}) >= 10
 
 
+# Once, on the embedded profile: the profiles share all answer code.
+@pytest.mark.rasa
+@pytest.mark.parametrize("assistant", ["embedded"], indirect=True)
 @pytest.mark.parametrize("conversation", CONVERSATIONS, ids=[c["id"] for c in CONVERSATIONS])
 def test_the_answer_contains_the_facts(assistant, conversation: dict, request) -> None:  # type: ignore[no-untyped-def]
-    if assistant.profile != "embedded":
-        pytest.skip("the question suite runs once, on the embedded profile; the profiles share all answer code")
     if "known_failure" in conversation:
         request.applymarker(pytest.mark.xfail(strict=True, reason=conversation["known_failure"]))
     sender = f"conv-{uuid.uuid4().hex[:8]}"

@@ -9,7 +9,7 @@ import pytest
 from throughcare import induction
 from throughcare.knowledge import default_knowledge
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.rasa
 
 
 def press(assistant, sender: str, reply: list[dict], title: str) -> list[dict]:  # type: ignore[no-untyped-def]

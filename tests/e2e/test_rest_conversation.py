@@ -9,7 +9,7 @@ from sqlalchemy import select
 from throughcare import store
 from throughcare.models import Episode, GuidanceQuery
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.rasa
 
 
 def conversation() -> str:

@@ -12,7 +12,7 @@ from throughcare.engine import applicable_steps
 from throughcare.knowledge import default_knowledge
 from throughcare.models import Client, Episode
 
-pytestmark = pytest.mark.e2e
+pytestmark = pytest.mark.rasa
 PROCEDURES = sorted(default_knowledge().procedures)
 
 

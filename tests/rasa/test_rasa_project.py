@@ -5,8 +5,11 @@ import os
 import subprocess
 from pathlib import Path
 
+import pytest
+
 from throughcare.knowledge import REPO_ROOT
 
+pytestmark = pytest.mark.rasa
 RASA = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"
 ENV = {**os.environ, "SQLALCHEMY_SILENCE_UBER_WARNING": "1", "TF_CPP_MIN_LOG_LEVEL": "3", "PYTHONWARNINGS": "ignore"}
 
