@@ -6,6 +6,7 @@ UV := .tools/bin/uv
 UV_VERSION := 0.13.8
 SPACY_PIPELINE := build/spacy/en_throughcare
 PATTERNS := build/ruler_patterns.jsonl
+ENTITY_DATA := build/nlu/entities.yml
 MODEL := models/throughcare.tar.gz
 NLU_SOURCES := $(shell find data -name '*.yml') $(shell find rasa_components -name '*.py') domain.yml config.yml
 KNOWLEDGE := $(shell find knowledge -name '*.yml')
@@ -47,21 +48,25 @@ setup: .venv/.synced .venv-rasa/.synced
 validate: .venv/.synced
 	.venv/bin/throughcare knowledge validate
 
-# Entity-ruler patterns from knowledge/; the file is replaced only when the patterns differ, so editing
-# a fact or a citation does not retrain the model.
-$(PATTERNS): $(KNOWLEDGE) .venv/.synced
-	@.venv/bin/throughcare nlu-patterns $@.new > /dev/null
-	@cmp -s $@.new $@ && rm $@.new || mv $@.new $@
+# The NLU's rule-based entities from knowledge/ (the spaCy ruler's patterns; the event and date patterns
+# as Rasa NLU data). Each file is rewritten only when its patterns differ, so editing a fact or a
+# citation does not retrain the model; the stamp records that the generator has run.
+build/.nlu-patterns: $(KNOWLEDGE) throughcare/nlu_patterns.py throughcare/dates.py .venv/.synced
+	@.venv/bin/throughcare nlu-patterns $(PATTERNS) $(ENTITY_DATA) > /dev/null
+	@touch $@
+
+$(PATTERNS) $(ENTITY_DATA): build/.nlu-patterns ;
 
 # The spaCy pipeline Rasa loads: blank English plus that entity ruler.
 $(SPACY_PIPELINE)/meta.json: $(PATTERNS) scripts/build_spacy_pipeline.py .venv-rasa/.synced
 	.venv-rasa/bin/python scripts/build_spacy_pipeline.py $(PATTERNS) $(SPACY_PIPELINE)
 
-# Trained only when the training data, domain, config or spaCy pipeline changed.
-$(MODEL): $(NLU_SOURCES) $(SPACY_PIPELINE)/meta.json
+# Trained only when the training data, domain, config, spaCy pipeline or entity patterns changed.
+$(MODEL): $(NLU_SOURCES) $(SPACY_PIPELINE)/meta.json $(ENTITY_DATA)
 	@mkdir -p var/log
-	@echo "Training the assistant (a few minutes, only when the data changed; log in var/log/train.log)..."
-	@.venv-rasa/bin/rasa train --fixed-model-name throughcare --out models > var/log/train.log 2>&1 \
+	@echo "Training the assistant (about a minute, only when the data changed; log in var/log/train.log)..."
+	@.venv-rasa/bin/rasa train --data data $(dir $(ENTITY_DATA)) --fixed-model-name throughcare --out models \
+	  > var/log/train.log 2>&1 \
 	  || { tail -n 30 var/log/train.log; echo "Training failed; see var/log/train.log."; exit 1; }
 
 model: $(MODEL)
@@ -91,6 +96,7 @@ test: setup model build/.chromium
 	.venv/bin/ruff check .
 	.venv/bin/pytest
 
+# The inner loop: needs neither the model nor Rasa's environment; without Chromium the browser tests skip and say why.
 check: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .

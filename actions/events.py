@@ -33,7 +33,7 @@ class ActionRecordEvent(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
         number = require_prison_number(message)
-        # The model may also mark words around the event ("13 week", "gmmh"); the first known event counts.
+        # One message records one event: the first one named.
         event_name = next((v for v in message.entity_values("event") if v in store.EVENTS), None)
         if event_name is None:
             return Answer(ASK_EVENT)

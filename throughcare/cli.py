@@ -196,9 +196,11 @@ def token(staff_id: int) -> None:
 
 
 @app.command("nlu-patterns")
-def nlu_patterns(out: Path) -> None:
-    """Write the spaCy entity-ruler patterns generated from the knowledge base."""
-    console.print(f"Wrote {write_patterns(load_knowledge(), out)} patterns to {out}.")
+def nlu_patterns(ruler_out: Path, rasa_nlu_out: Path) -> None:
+    """Write the NLU's rule-based entity patterns generated from the knowledge base: the spaCy entity ruler's
+    (RULER_OUT, JSON lines) and the event and date patterns as Rasa NLU data (RASA_NLU_OUT)."""
+    count = write_patterns(load_knowledge(), ruler_out, rasa_nlu_out)
+    console.print(f"{count} patterns in {ruler_out} and {rasa_nlu_out}.")
 
 
 @app.command("chat")

@@ -51,7 +51,7 @@ def citations(knowledge: Knowledge) -> Iterator[tuple[str, Source]]:
         yield f"scenario:{scenario.id}", scenario.source
     for course in knowledge.training.values():
         yield f"training:{course.id}", course.source
-    for thing in (*knowledge.vocabulary.substances, *knowledge.vocabulary.prisons):
+    for thing in (*knowledge.vocabulary.substances, *knowledge.vocabulary.prisons, *knowledge.vocabulary.events):
         yield f"vocabulary:{thing.name}", thing.source
     for source in knowledge.profile.sources:
         yield "service_profile", source

@@ -179,6 +179,8 @@ class NamedThing(Strict):
 class Vocabulary(Strict):
     substances: list[NamedThing] = []
     prisons: list[NamedThing] = []
+    # Here `name` is the event the case store records and the aliases are the words for it.
+    events: list[NamedThing] = []
 
 
 class ServiceProfile(Strict):

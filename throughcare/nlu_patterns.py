@@ -1,7 +1,14 @@
-"""Entity-ruler patterns for the NLU's spaCy pipeline, generated from the knowledge base.
+"""What the NLU recognises by rule, generated from the knowledge base: no entity is learnt.
 
-Rasa cannot download a spaCy model here, so the project builds a blank English pipeline whose only
-component is an entity ruler; these are its patterns. Labels are the entity names the domain uses.
+Two files come out of it:
+- spaCy entity-ruler patterns for checklists, substances, prisons and glossary terms (Rasa cannot download
+  a spaCy model here, so the project builds a blank English pipeline whose only component is this ruler);
+- Rasa NLU data read by Rasa's RegexEntityExtractor, which matches the raw text: the prison-number pattern,
+  a lookup table of the event words with synonyms giving each its event, and the date pattern from
+  throughcare/dates.py. These live apart from the ruler because the ruler sees spaCy's tokens, which split
+  a prison number ending in a unit ("A1234MG" as "A1234" "MG"), and gives a phrase one label only, while
+  one phrase can be both a checklist and an event ("transfer").
+Labels are the entity names the domain uses.
 """
 
 from __future__ import annotations
@@ -10,10 +17,12 @@ import json
 from collections.abc import Iterator
 from pathlib import Path
 
+from throughcare.dates import DATE_PATTERN
 from throughcare.knowledge import Knowledge
-from throughcare.prison_numbers import VALID
+from throughcare.prison_numbers import FIND
 
-PRISON_NUMBER_PATTERN = {"label": "prison_number", "pattern": [{"TEXT": {"REGEX": VALID.pattern}}]}
+# Words this long are typed with a letter dropped or two swapped often enough to allow for it.
+TYPO_MIN_LENGTH = 6
 
 
 def _phrases(label: str, names: list[str]) -> Iterator[dict]:
@@ -28,7 +37,6 @@ def ruler_patterns(knowledge: Knowledge) -> list[dict]:
     prisons = [n for p in knowledge.vocabulary.prisons for n in (p.name, *p.aliases)]
     terms = [n for t in knowledge.glossary for n in (t.term, *t.aliases)]
     return [
-        PRISON_NUMBER_PATTERN,
         *_phrases("checklist", checklists),
         *_phrases("substance", substances),
         *_phrases("prison", prisons),
@@ -36,8 +44,72 @@ def ruler_patterns(knowledge: Knowledge) -> list[dict]:
     ]
 
 
-def write_patterns(knowledge: Knowledge, path: Path) -> int:
-    patterns = ruler_patterns(knowledge)
+def _one_slip(word: str) -> set[str]:
+    """The word with one letter dropped or two neighbouring letters swapped; the first letter is kept, as
+    people seldom get that one wrong (and "shipped" would otherwise allow "hipped")."""
+    dropped = {word[:i] + word[i + 1 :] for i in range(1, len(word))}
+    swapped = {word[:i] + word[i + 1] + word[i] + word[i + 2 :] for i in range(1, len(word) - 1)}
+    return dropped | swapped
+
+
+def _with_slips(phrase: str) -> set[str]:
+    words = phrase.split()
+    variants = {phrase}
+    for i, word in enumerate(words):
+        if len(word) >= TYPO_MIN_LENGTH and word.isalpha():
+            variants |= {" ".join([*words[:i], slip, *words[i + 1 :]]) for slip in _one_slip(word)}
+    return variants
+
+
+def event_words(knowledge: Knowledge) -> dict[str, str]:
+    """Every way of writing an event that the NLU accepts, lower case, with the event it names.
+
+    A slip that spells another event's word (or a word listed twice) is left out, so no word is ambiguous.
+    """
+    exact = {alias.lower(): e.name for e in knowledge.vocabulary.events for alias in e.aliases}
+    words: dict[str, str] = {}
+    ambiguous: set[str] = set()
+    for e in knowledge.vocabulary.events:
+        for alias in e.aliases:
+            for variant in _with_slips(alias.lower()):
+                if exact.get(variant, e.name) != e.name or words.get(variant, e.name) != e.name:
+                    ambiguous.add(variant)
+                words[variant] = e.name
+    return {word: event for word, event in words.items() if word not in ambiguous or word in exact}
+
+
+def _block(kind: str, name: str, examples: list[str]) -> str:
+    return f"- {kind}: {name}\n  examples: |\n" + "".join(f"    - {e}\n" for e in examples)
+
+
+def rasa_entity_data(knowledge: Knowledge) -> str:
+    """Rasa NLU YAML: the prison-number regex, the event lookup table, a synonym per event, the date regex."""
+    words = event_words(knowledge)
+    # Longest first: the lookup becomes one alternation, and "13 week review" must be tried before "13 week".
+    ordered = sorted(words, key=lambda w: (-len(w), w))
+    by_event: dict[str, list[str]] = {}
+    for word in ordered:
+        by_event.setdefault(words[word], []).append(word)
+    blocks = [
+        _block("regex", "prison_number", [FIND.pattern]),
+        _block("lookup", "event", ordered),
+        *(_block("synonym", event, spellings) for event, spellings in by_event.items()),
+        _block("regex", "date", [DATE_PATTERN]),
+    ]
+    header = '# Generated from knowledge/ by `throughcare nlu-patterns`; do not edit.\nversion: "3.1"\nnlu:\n'
+    return header + "".join(blocks)
+
+
+def _write_if_changed(path: Path, text: str) -> None:
+    """Leave an unchanged file alone, so that make does not retrain for an edit that changes no pattern."""
+    if path.exists() and path.read_text(encoding="utf-8") == text:
+        return
     path.parent.mkdir(parents=True, exist_ok=True)
-    path.write_text("".join(json.dumps(p) + "\n" for p in patterns), encoding="utf-8")
-    return len(patterns)
+    path.write_text(text, encoding="utf-8")
+
+
+def write_patterns(knowledge: Knowledge, ruler_path: Path, rasa_nlu_path: Path) -> int:
+    patterns = ruler_patterns(knowledge)
+    _write_if_changed(ruler_path, "".join(json.dumps(p) + "\n" for p in patterns))
+    _write_if_changed(rasa_nlu_path, rasa_entity_data(knowledge))
+    return len(patterns) + len(event_words(knowledge)) + 1

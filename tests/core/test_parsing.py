@@ -18,6 +18,16 @@ MONDAY = dt.date(2026, 11, 23)
         ("2 days ago", "past", dt.date(2026, 11, 21)),
         ("last thursday", "past", dt.date(2026, 11, 19)),
         ("1st dec", "future", dt.date(2026, 12, 1)),
+        # A day of the month alone is the nearest one on the side asked for.
+        ("the 14th", "past", dt.date(2026, 11, 14)),
+        ("the 14th", "future", dt.date(2026, 12, 14)),
+        ("21st", "past", dt.date(2026, 11, 21)),
+        ("the 31st", "past", dt.date(2026, 10, 31)),
+        # A two-digit year is this century.
+        ("14.1.27", "past", dt.date(2027, 1, 14)),
+        ("2 wks time", "future", dt.date(2026, 12, 7)),
+        ("2moro", "future", dt.date(2026, 11, 24)),
+        ("monday just gone", "past", dt.date(2026, 11, 16)),
     ],
 )
 def test_dates_as_staff_type_them(text, prefer, expected) -> None:
@@ -29,10 +39,29 @@ def test_an_impossible_date_is_refused() -> None:
         parse_date("31/02/2027", MONDAY, "future")
 
 
-def test_a_date_is_found_inside_a_message() -> None:
-    assert find_date_text("IA done for A1234BC yesterday") == "yesterday"
-    assert find_date_text("transfer planned for next tuesday pls") == "next tuesday"
-    assert find_date_text("triage done for A1234BC") is None
+def test_a_day_that_no_month_near_it_has_is_refused() -> None:
+    with pytest.raises(DateNotUnderstood):
+        parse_date("the 31st", dt.date(2026, 12, 2), "past")
+
+
+@pytest.mark.parametrize(
+    ("message", "words"),
+    [
+        ("IA done for A1234BC yesterday", "yesterday"),
+        ("transfer planned for next tuesday pls", "next tuesday"),
+        ("triage done for A1234BC", None),
+        ("review held on the 21st ta", "the 21st"),
+        ("13 week review done the 3rd of march", "the 3rd of march"),
+        ("moving in 2 weeks time", "in 2 weeks time"),
+        ("release date 14.2.27", "14.2.27"),
+        # "sat", "sun" and "wed" alone are words, not days; "13 week" is a review, not a date.
+        ("sat in on his 13 week review", None),
+        ("review done fri", "fri"),
+        ("transfer next tues", "next tues"),
+    ],
+)
+def test_a_date_is_found_inside_a_message(message: str, words: str | None) -> None:
+    assert find_date_text(message) == words
 
 
 def test_prison_numbers() -> None:

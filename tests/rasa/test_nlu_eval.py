@@ -5,10 +5,13 @@ import shutil
 import subprocess
 from pathlib import Path
 
+import pytest
 import yaml
 
 from tests.rasa.test_rasa_project import ENV
 from throughcare.knowledge import REPO_ROOT
+
+pytestmark = pytest.mark.rasa
 
 
 def test_the_nlu_evaluation_runs_and_reports_its_figures(tmp_path: Path) -> None:
@@ -43,6 +46,7 @@ def test_the_nlu_evaluation_runs_and_reports_its_figures(tmp_path: Path) -> None
     summary = json.loads((tmp_path / "out" / "summary.json").read_text())
     assert summary["examples"] == 2 * len(heldout["nlu"])
     assert 0.0 <= summary["intent_macro_f1"] <= 1.0
-    assert 0.0 <= summary["prison_number_f1"] <= 1.0
+    assert set(summary["entities"]) == {"prison_number", "event", "date"}
+    assert all(0.0 <= figures["f1"] <= 1.0 for figures in summary["entities"].values())
     assert set(summary["intent_f1"]) <= set(yaml.safe_load((REPO_ROOT / "domain.yml").read_text())["intents"])
     assert f"| intent macro F1 | {summary['intent_macro_f1']:.3f} |" in benchmarks.read_text()
