@@ -99,6 +99,17 @@ def term_answer(term: GlossaryTerm) -> Answer:
     return Answer("\n".join(lines), cited="; ".join(str(e.source) for e in term.expansions), topic=f"term:{term.term}")
 
 
+def wider_subject(text: str, phrase: str, asked: str | None) -> Answer | None:
+    """A subject that holds a glossary word ("inpatient detox" holds "detox") is answered by the protocol item
+    on the whole subject, when one matches the question better than the word alone does."""
+    if not asked or phrase.strip().lower() == asked.lower() or knowledge().find_term(phrase) is not None:
+        return None
+    hits = strong_matches(text)
+    if not hits or hits[0].kind == "term":
+        return None
+    return answer_from_hits(hits)
+
+
 class ActionAnswerProtocol(ThroughcareAction):
     answers_during_walk = True
 
@@ -127,8 +138,12 @@ class ActionDefineTerm(ThroughcareAction):
         asked = message.entity_text("term")
         text = question_text(message, tracker)
         match = TERM_QUESTION.match(text)
-        candidate = asked or (match.group("term") if match else text)
+        phrase = match.group("term") if match else text
+        candidate = asked or phrase
         term = knowledge().find_term(candidate)
+        wider = wider_subject(text, phrase, asked)
+        if wider:
+            return wider
         if term is None:
             hits = [h for h in default_search().search(candidate) if h.kind == "term"]
             if hits:

@@ -17,6 +17,10 @@ QUESTION = re.compile(
     r"|\b(can|could|does|do|should|would) (he|she|they|i|we)\b",
     re.IGNORECASE,
 )
+# A message that shares this much of one protocol item's own words is about that subject even when it is not
+# phrased as a question ("hes being sectioned and moved to hospital" 9.1 for the Mental Health Act transfer;
+# "she disclosed abuse by her partner" 4.8, which stays a concern only).
+SUBJECT_MATCH = 7.0
 
 
 class ActionRaiseSafeguarding(ThroughcareAction):
@@ -36,9 +40,9 @@ class ActionRaiseSafeguarding(ThroughcareAction):
                     f'/start_checklist{{"checklist":"safeguarding","prison_number":"{message.prison_number}"}}',
                 )
             )
-        # The route always comes first; a message phrased as a question also gets the closest protocol answer.
-        hits = strong_matches(message.text) if QUESTION.search(message.text) else []
-        hits = [h for h in hits if h.id != "safeguarding"]
-        if hits:
-            lines.append(f"If you were asking a question rather than raising a concern:\n{hit_answer(hits[0])}")
+        # The route always comes first; a message phrased as a question, or plainly about one protocol subject,
+        # also gets the closest protocol answer.
+        hits = [h for h in strong_matches(message.text) if h.id != "safeguarding"]
+        if hits and (QUESTION.search(message.text) or hits[0].score >= SUBJECT_MATCH):
+            lines.append(f"If you were asking about this rather than raising a concern:\n{hit_answer(hits[0])}")
         return Answer("\n".join(lines), buttons=buttons, cited=str(route.source), topic="procedure:safeguarding")

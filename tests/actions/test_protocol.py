@@ -36,6 +36,17 @@ def test_terms_are_defined_with_every_expansion_and_source(run) -> None:
     assert "more than one way" in cjit.text and "001" in cjit.text and "003" in cjit.text
 
 
+def test_a_subject_holding_a_glossary_word_is_answered_on_the_whole_subject(run) -> None:
+    detox = {"entity": "term", "value": "detox", "start": 17, "end": 22}
+    inpatient = run(ActionDefineTerm(), "what is an inpatient detox", "define_term", [detox])
+    assert inpatient.text.startswith("Clinical: what is inpatient detoxification?") and "Source: 003" in inpatient.text
+    # The word alone still gets its glossary entry, and so does a wider phrase no protocol item covers better.
+    word = {"entity": "term", "value": "detox", "start": 8, "end": 13}
+    assert run(ActionDefineTerm(), "what is detox", "define_term", [word]).text.startswith("Detoxification:")
+    naloxone = {"entity": "term", "value": "naloxone", "start": 10, "end": 18}
+    assert run(ActionDefineTerm(), "what is a naloxone kit", "define_term", [naloxone]).text.startswith("Naloxone:")
+
+
 def test_an_unknown_term_says_so(run) -> None:
     assert "isn't in the glossary" in run(ActionDefineTerm(), "what does XQZW mean", "define_term").text
 
@@ -131,10 +142,18 @@ def test_clinical_glossary_terms_are_marked_for_the_clinical_team(run) -> None:
 def test_a_question_taken_for_a_concern_gets_the_route_first_and_then_the_closest_answer(run) -> None:
     asked = "he was off his head at reception can he still consent"
     result = run(ActionRaiseSafeguarding(), asked, "raise_safeguarding")
-    route, _, rest = result.text.partition("If you were asking a question rather than raising a concern:")
+    route, _, rest = result.text.partition("If you were asking about this rather than raising a concern:")
     assert route.startswith("Safeguarding concern:") and "consent" in rest.lower() and "Source: 001" in rest
     report = run(ActionRaiseSafeguarding(), "he told me hes being bullied for his meds", "raise_safeguarding")
     assert "If you were asking" not in report.text
+
+
+def test_a_report_plainly_about_one_protocol_subject_also_gets_that_subject(run) -> None:
+    result = run(ActionRaiseSafeguarding(), "hes being sectioned and moved to hospital", "raise_safeguarding")
+    route, _, rest = result.text.partition("If you were asking about this rather than raising a concern:")
+    assert route.startswith("Safeguarding concern:") and "Mental Health Act" in rest and "Source: 001, §3.7" in rest
+    disclosure = run(ActionRaiseSafeguarding(), "she disclosed abuse by her partner", "raise_safeguarding")
+    assert "If you were asking" not in disclosure.text
 
 
 def test_out_of_scope_messages_in_the_protocols_own_words_get_the_closest_answer(run) -> None:
