@@ -77,7 +77,7 @@ db: .venv/.synced
 demo: setup db model
 	@scripts/demo
 
-serve: setup db model
+serve: setup model
 	@scripts/serve
 
 bot: setup model
