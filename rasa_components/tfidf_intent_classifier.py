@@ -2,7 +2,11 @@
 
 With no pretrained vectors available, DIET underfit our few thousand short, typo-ridden messages; on
 the held-out set this linear model did clearly better (docs/benchmarks.md), and it trains in seconds.
-DIET still extracts the `event` and `date` entities.
+
+Before the n-grams are counted, the words the entity patterns find (prison numbers, event words, dates: the
+lookup tables and regexes of the training data, which RegexEntityExtractor reads too) are replaced by one
+placeholder per entity: which client, event or day is named does not change what is asked, and "hes getting
+out next tues" then looks like every other event-and-date report (cross-validated macro F1 0.915 -> 0.920).
 
 No `from __future__ import annotations`: Rasa reads the type hints to build its graph.
 """
@@ -16,19 +20,31 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.utils import pattern_utils
 from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
-# Which client is named does not change what is asked; one placeholder keeps the vocabulary small.
-PRISON_NUMBER = re.compile(r"\b[A-Za-z]\d{4}[A-Za-z]{2}\b")
 MODEL_FILE = "tfidf_intent_classifier.joblib"
 
 
-def normalise(text: str) -> str:
-    return PRISON_NUMBER.sub(" prisonnumber ", text.lower())
+class Normaliser:
+    """Lower case, with each entity pattern's matches replaced by a placeholder ("event words" -> "evententity")."""
+
+    def __init__(self, patterns: List[Dict[Text, Text]]) -> None:
+        self.patterns = [(p["name"], re.compile(p["pattern"], re.IGNORECASE)) for p in patterns]
+
+    def __call__(self, text: str) -> str:
+        text = text.lower()
+        found = sorted((m.start(), m.end(), name) for name, pattern in self.patterns for m in pattern.finditer(text))
+        pieces, end = [], 0
+        for start, stop, name in found:
+            if start >= end:
+                pieces += [text[end:start], f" {name.replace('_', '')}entity "]
+                end = stop
+        return "".join(pieces) + text[end:]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)
@@ -43,11 +59,13 @@ class TfidfIntentClassifier(GraphComponent):
         model_storage: ModelStorage,
         resource: Resource,
         pipeline: Optional[Pipeline] = None,
+        normaliser: Optional[Normaliser] = None,
     ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.pipeline = pipeline
+        self.normalise = normaliser or Normaliser([])
 
     @classmethod
     def create(
@@ -61,6 +79,8 @@ class TfidfIntentClassifier(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         examples = [e for e in training_data.intent_examples if e.get("intent") and e.get("text")]
+        patterns = pattern_utils.extract_patterns(training_data, use_only_entities=True)
+        self.normalise = Normaliser(patterns)
         features = make_union(
             TfidfVectorizer(ngram_range=(1, 2), sublinear_tf=True),
             TfidfVectorizer(analyzer="char_wb", ngram_range=(1, self.config["max_ngram"]), sublinear_tf=True),
@@ -69,9 +89,9 @@ class TfidfIntentClassifier(GraphComponent):
             C=self.config["C"], max_iter=5000, class_weight="balanced", random_state=self.config["random_state"]
         )
         self.pipeline = make_pipeline(features, classifier)
-        self.pipeline.fit([normalise(e.get("text")) for e in examples], [e.get("intent") for e in examples])
+        self.pipeline.fit([self.normalise(e.get("text")) for e in examples], [e.get("intent") for e in examples])
         with self._model_storage.write_to(self._resource) as directory:
-            joblib.dump(self.pipeline, directory / MODEL_FILE)
+            joblib.dump({"pipeline": self.pipeline, "patterns": patterns}, directory / MODEL_FILE)
         return self._resource
 
     @classmethod
@@ -85,10 +105,10 @@ class TfidfIntentClassifier(GraphComponent):
     ) -> "TfidfIntentClassifier":
         try:
             with model_storage.read_from(resource) as directory:
-                pipeline = joblib.load(directory / MODEL_FILE)
+                saved = joblib.load(directory / MODEL_FILE)
         except ValueError:
-            pipeline = None  # never trained: no intent examples
-        return cls(config, model_storage, resource, pipeline)
+            return cls(config, model_storage, resource)  # never trained: no intent examples
+        return cls(config, model_storage, resource, saved["pipeline"], Normaliser(saved["patterns"]))
 
     def process(self, messages: List[Message]) -> List[Message]:
         if self.pipeline is None:
@@ -97,7 +117,7 @@ class TfidfIntentClassifier(GraphComponent):
             text = message.get("text")
             if not text:
                 continue
-            probabilities = self.pipeline.predict_proba([normalise(text)])[0]
+            probabilities = self.pipeline.predict_proba([self.normalise(text)])[0]
             order = np.argsort(-probabilities)[: self.config["ranking_length"]]
             ranking = [{"name": str(self.pipeline.classes_[i]), "confidence": float(probabilities[i])} for i in order]
             message.set("intent", ranking[0], add_to_output=True)
