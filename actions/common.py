@@ -107,13 +107,16 @@ async def require_staff(tracker: Tracker) -> store.StaffIdentity:
     return staff
 
 
+ASK_CLIENT = "Which client? Tell me their prison number, like A1234BC."
+
+
 def require_prison_number(message: Message) -> str:
     if message.malformed_prison_number:
         raise Refusal(
             Answer(f"'{message.malformed_prison_number}' isn't a prison number: {prison_numbers.FORMAT_HELP}.")
         )
     if message.prison_number is None:
-        raise Refusal(Answer("Which client? Tell me their prison number, like A1234BC."))
+        raise Refusal(Answer(ASK_CLIENT))
     return message.prison_number
 
 

@@ -15,7 +15,7 @@ from actions.common import (
     today,
 )
 from actions.parsing import DateNotUnderstood, Message, message_date
-from actions.protocol import question_without_client
+from actions.protocol import client_for_record, question_without_client
 from throughcare import answers, store
 from throughcare.engine import next_steps
 from throughcare.models import ReferralRoute
@@ -32,6 +32,9 @@ class ActionRecordEvent(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
+        no_client = client_for_record(message)
+        if no_client:
+            return no_client
         number = require_prison_number(message)
         # One message records one event: the first one named.
         event_name = next((v for v in message.entity_values("event") if v in store.EVENTS), None)

@@ -6,7 +6,17 @@ import re
 
 from rasa_sdk import Tracker
 
-from actions.common import Answer, ThroughcareAction, button, database, knowledge, off_loop, signed_in_staff, today
+from actions.common import (
+    ASK_CLIENT,
+    Answer,
+    ThroughcareAction,
+    button,
+    database,
+    knowledge,
+    off_loop,
+    signed_in_staff,
+    today,
+)
 from actions.parsing import Message, question_text
 from throughcare import answers, store
 from throughcare.knowledge import GlossaryTerm
@@ -58,6 +68,18 @@ def question_without_client(message: Message) -> Answer | None:
     answer = answer_from_hits(hits)
     answer.text += f"\n{GIVE_A_CLIENT}"
     return answer
+
+
+def client_for_record(message: Message) -> Answer | None:
+    """A report to record that names no client, with none in context, is not recorded: the prison number is asked
+    for, and as "hes getting out on a friday and on a script" may be a question, so is the protocol item it
+    plainly matches."""
+    if message.prison_number or message.malformed_prison_number:
+        return None
+    hits = strong_matches(message.text)
+    if not hits:
+        return Answer(ASK_CLIENT)
+    return answer_from_hits(hits, f"{ASK_CLIENT}\nIf you were asking about this rather than recording it:\n")
 
 
 def answer_from_hits(hits: list[Hit], intro: str = "") -> Answer:

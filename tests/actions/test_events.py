@@ -5,7 +5,7 @@ from sqlalchemy import func, select
 
 from actions.events import ActionRecordEvent, ActionRecordReferral
 from throughcare import store
-from throughcare.models import Episode
+from throughcare.models import AuditEvent, Episode
 
 
 def a_referred_client(db) -> str:  # type: ignore[no-untyped-def]
@@ -95,3 +95,23 @@ def test_a_referral_question_without_a_client_is_answered_and_records_nothing(ru
     assert re.search(r"Source: 00\d", result.text) and "give me their prison number" in result.text
     with case_db.transaction() as session:
         assert session.scalar(select(func.count(Episode.id))) == before
+
+
+def audit_rows(db) -> int:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        return session.scalar(select(func.count()).select_from(AuditEvent))
+
+
+def test_a_report_with_no_client_asks_for_one_and_gives_the_protocol_in_case_it_was_a_question(run, case_db) -> None:
+    before = audit_rows(case_db)
+    asked = run(
+        ActionRecordEvent(),
+        "hes getting out on a friday and on a script",
+        "record_event",
+        event("release_date", "friday"),
+    )
+    assert asked.text.startswith("Which client?")
+    assert "rather than recording it" in asked.text and "Source: 001, §9.5.2" in asked.text
+    plain = run(ActionRecordEvent(), "triaged yesterday", "record_event", event("triage", "yesterday"))
+    assert plain.text == "Which client? Tell me their prison number, like A1234BC."
+    assert audit_rows(case_db) == before
