@@ -1,0 +1,193 @@
+"""How fast the served assistant starts and answers: `make serve` on the embedded default, measured from outside.
+
+    .venv/bin/python scripts/bench_serve.py [--write]
+
+Starts `make serve` (setup and model already made, and the demo caseload loaded by `make db`, as `make demo`
+leaves them), and measures:
+- seconds from the start of `make serve` until Rasa's REST channel gives its first answer;
+- Rasa's resident memory once it answers;
+- one conversation, one message at a time: the round trip of each reply (p50, p95);
+- 20 conversations sending back to back: messages per second and the round trips under that load.
+The messages are a staff member's everyday ones, signed as the demo practitioner, so every one runs the NLU,
+the rules and an action that reads the case database. `--write` replaces the figures in docs/benchmarks.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import platform
+import signal
+import statistics
+import subprocess
+import threading
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from throughcare import identity
+from throughcare.db import Database
+from throughcare.demo import demo_practitioner_id
+from throughcare.knowledge import REPO_ROOT
+
+URL = "http://127.0.0.1:5005/webhooks/rest/webhook"
+BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
+START, END = "<!-- serve:begin -->", "<!-- serve:end -->"
+MESSAGES = [
+    "hiya",
+    "whats next for A1234BC",
+    "when is his triage due",
+    "how long have i got to do an initial assessment",
+    "what does TTG stand for",
+    "my caseload",
+    "what do i do if someone discloses abuse",
+    "thanks",
+]
+
+
+class Served:
+    """`make serve` as a process group, stopped as a whole."""
+
+    def __init__(self, log: Path) -> None:
+        self.started = time.monotonic()
+        self.process = subprocess.Popen(
+            ["make", "--no-print-directory", "serve"],
+            cwd=REPO_ROOT,
+            stdout=log.open("w"),
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
+
+    def stop(self) -> None:
+        os.killpg(self.process.pid, signal.SIGTERM)
+        self.process.wait(timeout=30)
+
+    def rasa_rss_mb(self) -> float:
+        for status in Path("/proc").glob("[0-9]*/cmdline"):
+            try:
+                cmdline = status.read_bytes().split(b"\0")
+                if any(part.endswith(b"rasa") for part in cmdline[:2]) and b"run" in cmdline:
+                    rss = next(line for line in (status.parent / "status").read_text().splitlines() if "VmRSS" in line)
+                    return int(rss.split()[1]) / 1024
+            except (OSError, StopIteration):
+                continue
+        raise RuntimeError("no Rasa process found")
+
+
+def say(client: httpx.Client, sender: str, text: str, token: str) -> float:
+    began = time.perf_counter()
+    reply = client.post(URL, json={"sender": sender, "message": text, "metadata": {identity.METADATA_KEY: token}})
+    reply.raise_for_status()
+    if not reply.json():
+        raise RuntimeError(f"no answer to {text!r}")
+    return time.perf_counter() - began
+
+
+def wait_for_first_answer(served: Served, token: str, limit: float = 300) -> float:
+    with httpx.Client(timeout=30) as client:
+        while time.monotonic() - served.started < limit:
+            if served.process.poll() is not None:
+                raise RuntimeError("make serve stopped; see var/log/bench-serve.log")
+            try:
+                say(client, f"bench-{uuid.uuid4().hex[:8]}", "hello", token)
+                return time.monotonic() - served.started
+            except (httpx.HTTPError, RuntimeError):
+                time.sleep(0.2)
+    raise RuntimeError(f"no answer within {limit} s")
+
+
+def one_conversation(token: str, rounds: int) -> list[float]:
+    sender = f"bench-{uuid.uuid4().hex[:8]}"
+    with httpx.Client(timeout=60) as client:
+        return [say(client, sender, text, token) for _ in range(rounds) for text in MESSAGES]
+
+
+def many_conversations(token: str, conversations: int, rounds: int) -> tuple[float, list[float]]:
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def run() -> None:
+        mine = one_conversation(token, rounds)
+        with lock:
+            times.extend(mine)
+
+    threads = [threading.Thread(target=run) for _ in range(conversations)]
+    began = time.perf_counter()
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return len(times) / (time.perf_counter() - began), times
+
+
+def percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
+
+
+def markdown(figures: dict) -> str:
+    return "\n".join(
+        [
+            START,
+            f"`make serve` on the embedded default (SQLite); {platform.machine()}, {os.cpu_count()} cores, "
+            f"{time.strftime('%d %b %Y')}; `.venv/bin/python scripts/bench_serve.py --write`.",
+            "",
+            "| figure | value | target |",
+            "| --- | --- | --- |",
+            f"| `make serve` until the first answer | {figures['first_answer_s']:.1f} s | ≤ 20 s |",
+            f"| Rasa's resident memory after start | {figures['rss_mb']:.0f} MB | ≤ 800 MB |",
+            f"| one conversation, REST round trip p50 / p95 | {figures['single_p50_ms']:.0f} / "
+            f"{figures['single_p95_ms']:.0f} ms | p50 ≤ 50 ms |",
+            f"| 20 conversations back to back: messages/s | {figures['throughput']:.1f} | ≥ 30 |",
+            f"| 20 conversations: round trip p50 / p95 | {figures['load_p50_ms']:.0f} / "
+            f"{figures['load_p95_ms']:.0f} ms | |",
+            END,
+        ]
+    )
+
+
+def write_benchmarks(block: str) -> None:
+    text = BENCHMARKS.read_text(encoding="utf-8")
+    if START in text:
+        before, rest = text.split(START, 1)
+        text = before + block + rest.split(END, 1)[1]
+    else:
+        text += "\n" + block + "\n"
+    BENCHMARKS.write_text(text, encoding="utf-8")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--rounds", type=int, default=5, help="times each conversation sends the message list")
+    parser.add_argument("--write", action="store_true", help="replace the figures in docs/benchmarks.md")
+    args = parser.parse_args()
+    secret = (REPO_ROOT / "var" / "secret").read_text().strip()
+    database = Database.from_url(f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}")
+    token = identity.sign(demo_practitioner_id(database), secret.encode())
+    served = Served(REPO_ROOT / "var" / "log" / "bench-serve.log")
+    try:
+        first_answer = wait_for_first_answer(served, token)
+        rss = served.rasa_rss_mb()
+        single = one_conversation(token, args.rounds)
+        throughput, under_load = many_conversations(token, 20, args.rounds)
+    finally:
+        served.stop()
+    figures = {
+        "first_answer_s": first_answer,
+        "rss_mb": rss,
+        "single_p50_ms": statistics.median(single) * 1000,
+        "single_p95_ms": percentile(single, 0.95) * 1000,
+        "throughput": throughput,
+        "load_p50_ms": statistics.median(under_load) * 1000,
+        "load_p95_ms": percentile(under_load, 0.95) * 1000,
+    }
+    block = markdown(figures)
+    print(block)
+    if args.write:
+        write_benchmarks(block)
+
+
+if __name__ == "__main__":
+    main()
