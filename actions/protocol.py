@@ -161,11 +161,11 @@ class ActionDefineTerm(ThroughcareAction):
         text = question_text(message, tracker)
         match = TERM_QUESTION.match(text)
         phrase = match.group("term") if match else text
-        candidate = asked or phrase
-        term = knowledge().find_term(candidate)
         wider = wider_subject(text, phrase, asked)
         if wider:
             return wider
+        candidate = asked or phrase
+        term = knowledge().find_term(candidate)
         if term is None:
             hits = [h for h in default_search().search(candidate) if h.kind == "term"]
             if hits:
