@@ -60,3 +60,12 @@ def test_the_generated_rasa_data_is_valid_nlu_yaml_with_prison_number_event_and_
 def test_the_entity_ruler_carries_checklists_terms_substances_and_prisons(knowledge: Knowledge) -> None:
     labels = {p["label"] for p in ruler_patterns(knowledge)}
     assert labels == {"checklist", "term", "substance", "prison"}
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "\x00\x07\n\t", "😀😀😀", "care plan " * 100_000, "13 wee " * 150_000],
+    ids=["empty", "control", "emoji", "1 MB of near misses", "1 MB of prefixes"],
+)
+def test_bad_input_names_no_event(knowledge: Knowledge, message: str) -> None:
+    assert event_match(knowledge, message) == []

@@ -82,3 +82,18 @@ def test_signed_tokens_verify_and_forgeries_do_not() -> None:
     assert identity.verify("nonsense", secret) is None
     assert identity.verify(None, secret) is None
     assert identity.verify(token, None) is None
+
+
+@pytest.mark.parametrize(
+    "message",
+    ["", "\x00\x07\n\t", "😀 review done 😀", " " * 1_000_000, "in 1 " * 200_000, "1 " * 500_000],
+    ids=["empty", "control", "emoji", "1 MB of spaces", "1 MB of 'in 1 '", "1 MB of digits"],
+)
+def test_bad_input_names_no_date(message: str) -> None:
+    assert find_date_text(message) is None
+
+
+@pytest.mark.parametrize("text", ["😀", "\x00\x07", "", "   ", "x" * 2000, "99/99"])
+def test_bad_input_is_refused_as_a_date_not_crashed_on(text: str) -> None:
+    with pytest.raises(DateNotUnderstood):
+        parse_date(text, MONDAY, "past")
