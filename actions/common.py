@@ -76,8 +76,12 @@ async def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
 
 
 def signed_staff_id(tracker: Tracker) -> int | None:
-    metadata = tracker.latest_message.get("metadata") or {}
-    return identity.verify(metadata.get(identity.METADATA_KEY), identity.secret_from_env())
+    metadata = tracker.latest_message.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    return identity.verify(
+        metadata.get(identity.METADATA_KEY), identity.secret_from_env(), subject=tracker.sender_id or ""
+    )
 
 
 async def signed_in_staff(tracker: Tracker) -> store.StaffIdentity | None:

@@ -48,7 +48,7 @@ async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, account: acces
     gw, chat = gateway(context), update.effective_chat
     await chat.send_action(ChatAction.TYPING)
     try:
-        replies = await gw.rasa.send(f"telegram-{update.effective_user.id}", text, account.staff_id)
+        replies = await gw.rasa.send(update.effective_user.id, text, account.staff_id)
     except AssistantUnavailable as err:
         logger.warning("Assistant unavailable for update %s: %s", update.update_id, err)
         key = await off_loop(delivery.keep_payload, gw.db, text)

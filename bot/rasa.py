@@ -17,9 +17,15 @@ class RasaClient:
         self.secret = secret
         self._client = httpx.AsyncClient(timeout=timeout)
 
-    async def send(self, sender: str, text: str, staff_id: int) -> list[dict]:
-        """The replies to `text`, signed as `staff_id` so the action server knows who is asking."""
-        metadata = {identity.METADATA_KEY: identity.sign(staff_id, self.secret)}
+    def conversation(self, telegram_user_id: int) -> str:
+        """The Rasa conversation of one Telegram account. Not the bare user id, which others can learn."""
+        return f"telegram-{identity.conversation_id(self.secret, f'telegram-{telegram_user_id}')}"
+
+    async def send(self, telegram_user_id: int, text: str, staff_id: int) -> list[dict]:
+        """The replies to `text` in this account's conversation, signed as `staff_id` for that conversation only,
+        so the action server knows who is asking."""
+        sender = self.conversation(telegram_user_id)
+        metadata = {identity.METADATA_KEY: identity.sign(staff_id, self.secret, subject=sender)}
         try:
             response = await self._client.post(self.url, json={"sender": sender, "message": text, "metadata": metadata})
             response.raise_for_status()

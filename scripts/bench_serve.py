@@ -27,6 +27,7 @@ import subprocess
 import threading
 import time
 import uuid
+from collections.abc import Callable
 from pathlib import Path
 
 import httpx
@@ -38,6 +39,8 @@ from throughcare.knowledge import REPO_ROOT
 
 URL = "http://127.0.0.1:5005/webhooks/rest/webhook"
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
+# Signs a staff token for one conversation (tokens are bound to their sender).
+Signer = Callable[[str], str]
 ENDPOINTS = os.environ.get("ENDPOINTS", "endpoints.yml")
 PROFILE = "production profile (PostgreSQL, Redis)" if "production" in ENDPOINTS else "embedded default (SQLite)"
 MARKER = "serve-production" if "production" in ENDPOINTS else "serve"
@@ -83,16 +86,18 @@ class Served:
         raise RuntimeError("no Rasa process found")
 
 
-def say(client: httpx.Client, sender: str, text: str, token: str) -> float:
+def say(client: httpx.Client, sender: str, text: str, token: Signer) -> float:
     began = time.perf_counter()
-    reply = client.post(URL, json={"sender": sender, "message": text, "metadata": {identity.METADATA_KEY: token}})
+    reply = client.post(
+        URL, json={"sender": sender, "message": text, "metadata": {identity.METADATA_KEY: token(sender)}}
+    )
     reply.raise_for_status()
     if not reply.json():
         raise RuntimeError(f"no answer to {text!r}")
     return time.perf_counter() - began
 
 
-def wait_for_first_answer(served: Served, token: str, limit: float = 300) -> float:
+def wait_for_first_answer(served: Served, token: Signer, limit: float = 300) -> float:
     with httpx.Client(timeout=30) as client:
         while time.monotonic() - served.started < limit:
             if served.process.poll() is not None:
@@ -105,13 +110,13 @@ def wait_for_first_answer(served: Served, token: str, limit: float = 300) -> flo
     raise RuntimeError(f"no answer within {limit} s")
 
 
-def one_conversation(token: str, rounds: int) -> list[float]:
+def one_conversation(token: Signer, rounds: int) -> list[float]:
     sender = f"bench-{uuid.uuid4().hex[:8]}"
     with httpx.Client(timeout=60) as client:
         return [say(client, sender, text, token) for _ in range(rounds) for text in MESSAGES]
 
 
-def many_conversations(token: str, conversations: int, rounds: int) -> tuple[float, list[float]]:
+def many_conversations(token: Signer, conversations: int, rounds: int) -> tuple[float, list[float]]:
     times: list[float] = []
     lock = threading.Lock()
 
@@ -172,7 +177,11 @@ def main() -> None:
     args = parser.parse_args()
     secret = (REPO_ROOT / "var" / "secret").read_text().strip()
     database = Database.from_url(os.environ.get("DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"))
-    token = identity.sign(demo_practitioner_id(database), secret.encode())
+    staff_id = demo_practitioner_id(database)
+
+    def token(sender: str) -> str:
+        return identity.sign(staff_id, secret.encode(), subject=sender)
+
     served = Served(REPO_ROOT / "var" / "log" / "bench-serve.log")
     try:
         first_answer = wait_for_first_answer(served, token)

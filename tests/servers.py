@@ -59,7 +59,9 @@ class Assistant:
     staff_id: int
 
     def say(self, sender: str, text: str, signed: bool = True) -> list[dict]:
-        metadata = {identity.METADATA_KEY: identity.sign(self.staff_id, SECRET.encode())} if signed else {}
+        metadata = (
+            {identity.METADATA_KEY: identity.sign(self.staff_id, SECRET.encode(), subject=sender)} if signed else {}
+        )
         reply = httpx.post(self.url, json={"sender": sender, "message": text, "metadata": metadata}, timeout=60)
         reply.raise_for_status()
         return reply.json()

@@ -16,7 +16,7 @@ DEFAULT_URL = "http://localhost:5005/webhooks/rest/webhook"
 def send(
     url: str, sender: str, text: str, staff_id: int | None, secret: bytes | None, timeout: float = 60
 ) -> list[dict]:
-    metadata = {identity.METADATA_KEY: identity.sign(staff_id, secret)} if staff_id and secret else {}
+    metadata = {identity.METADATA_KEY: identity.sign(staff_id, secret, subject=sender)} if staff_id and secret else {}
     response = httpx.post(url, json={"sender": sender, "message": text, "metadata": metadata}, timeout=timeout)
     response.raise_for_status()
     return response.json()

@@ -186,13 +186,14 @@ def staff_revoke(telegram_id: int) -> None:
 
 
 @app.command("token")
-def token(staff_id: int) -> None:
-    """Print a signed staff token (valid five minutes) for a REST client's message metadata."""
+def token(staff_id: int, sender: str) -> None:
+    """Print a signed staff token for a REST client's message metadata: good only for that `sender`
+    (the conversation id the client posts as) and for two minutes."""
     secret = identity.secret_from_env()
     if secret is None:
         console.print(f"Set {identity.SECRET_ENV} (16 characters or more) first.")
         raise typer.Exit(1)
-    print(identity.sign(staff_id, secret))
+    print(identity.sign(staff_id, secret, subject=sender))
 
 
 @app.command("nlu-patterns")

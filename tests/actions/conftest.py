@@ -79,7 +79,11 @@ def make_runner(staff_id: int | None):  # type: ignore[no-untyped-def]
         events: list[dict] | None = None,
         ranking: list[dict] | None = None,
     ) -> Result:
-        metadata = {identity.METADATA_KEY: identity.sign(staff_id, SECRET.encode())} if signed and staff_id else {}
+        metadata = (
+            {identity.METADATA_KEY: identity.sign(staff_id, SECRET.encode(), subject="test-conversation")}
+            if signed and staff_id
+            else {}
+        )
         latest = {
             "text": text,
             "intent": {"name": intent, "confidence": 0.9},

@@ -43,9 +43,12 @@ def test_a_stranger_reaches_nothing_until_an_administrator_approves(harness: Har
     assert harness.say(STAFF, "what's next for A1234BC?") == ["You said: what's next for A1234BC?"]
     (sent,) = harness.rasa.received
     staff_id = access.account(harness.db, STAFF).staff_id
-    # The action server trusts only this signature: the gateway signs as the approved staff member.
-    assert identity.verify(sent["metadata"][identity.METADATA_KEY], harness.settings.secret) == staff_id
-    assert sent["sender"] == f"telegram-{STAFF}"
+    # The action server trusts only this signature: the gateway signs as the approved staff member, for this
+    # conversation only, whose id nobody can derive from the Telegram user id without the secret.
+    token = sent["metadata"][identity.METADATA_KEY]
+    assert identity.verify(token, harness.settings.secret, subject=sent["sender"]) == staff_id
+    assert identity.verify(token, harness.settings.secret, subject=f"telegram-{STAFF}") is None
+    assert sent["sender"] != f"telegram-{STAFF}"
 
 
 def test_a_refused_request_stays_refused(harness: Harness, gateway: RunningGateway) -> None:

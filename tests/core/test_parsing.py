@@ -84,6 +84,39 @@ def test_signed_tokens_verify_and_forgeries_do_not() -> None:
     assert identity.verify(token, None) is None
 
 
+def test_a_chat_token_is_good_only_in_the_conversation_it_was_issued_for() -> None:
+    secret = b"s" * 32
+    token = identity.sign(7, secret, now=1_000_000, subject="telegram-abc")
+    assert identity.verify(token, secret, now=1_000_010, subject="telegram-abc") == 7
+    assert identity.verify(token, secret, now=1_000_010, subject="telegram-victim") is None
+    assert identity.verify(token, secret, now=1_000_010) is None
+
+
+@pytest.mark.parametrize(
+    "token",
+    [
+        "1.1.\u00e9",
+        "1.1." + "\u00e9" * 64,
+        "\u0661.1." + "a" * 64,
+        "1.1." + "A" * 64,
+        "1.1.1.1",
+        "",
+        "." * 3,
+        {"a": 1},
+        7,
+    ],
+    ids=["non-ASCII", "64 non-ASCII", "Arabic digit", "upper-case hex", "four parts", "empty", "dots", "object", "int"],
+)
+def test_a_malformed_token_is_refused_not_raised_on(token: object) -> None:
+    assert identity.verify(token, b"s" * 32) is None
+
+
+def test_a_conversation_id_cannot_be_derived_from_the_account_without_the_secret() -> None:
+    mine = identity.conversation_id(b"s" * 32, "telegram-42")
+    assert mine == identity.conversation_id(b"s" * 32, "telegram-42")
+    assert mine != identity.conversation_id(b"t" * 32, "telegram-42")
+
+
 @pytest.mark.parametrize(
     "message",
     ["", "\x00\x07\n\t", "😀 review done 😀", " " * 1_000_000, "in 1 " * 200_000, "1 " * 500_000],
