@@ -57,6 +57,9 @@ class Assistant:
     url: str
     db: Database
     staff_id: int
+    # Both servers write here; with the Rasa process id, for tests that read errors or memory from outside.
+    log: Path
+    rasa_pid: int
 
     def say(self, sender: str, text: str, signed: bool = True) -> list[dict]:
         metadata = (
@@ -187,7 +190,7 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
         try:
             _wait_until_up([f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/"], processes, log)
             url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
-            yield Assistant(request.param, url, db, demo_practitioner_id(db))
+            yield Assistant(request.param, url, db, demo_practitioner_id(db), log, processes[1].pid)
         finally:
             for process in processes:
                 process.terminate()
