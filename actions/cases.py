@@ -18,8 +18,9 @@ from actions.common import (
 )
 from actions.parsing import Message
 from actions.protocol import question_without_client
-from throughcare import answers, store
+from throughcare import answers, prison_numbers, store
 from throughcare.engine import EpisodeFacts, NextStep, describe_rule, next_steps
+from throughcare.read_audit import audit_read
 
 # Which steps a question about an event is asking after.
 EVENT_STEPS = {
@@ -60,9 +61,10 @@ class ActionNextSteps(ThroughcareAction):
         general = question_without_client(message)
         if general:
             return general
-        await require_staff(tracker)
+        staff = await require_staff(tracker)
         number = require_prison_number(message)
         facts = await off_loop(store.episode_facts, database(), number)
+        await off_loop(audit_read, database(), staff.id, [facts.prison_number], "next steps")
         day = today()
         steps = next_steps(facts, knowledge(), day)
         return Answer(answers.next_steps_answer(facts, steps, day), cited=_cited(steps))
@@ -76,7 +78,10 @@ class ActionCaseload(ThroughcareAction):
         staff = await require_staff(tracker)
         episodes = await off_loop(store.caseload, database(), staff.id)
         day = today()
-        return Answer(answers.caseload_answer([(f, next_steps(f, knowledge(), day)) for f in episodes], day))
+        text = answers.caseload_answer([(f, next_steps(f, knowledge(), day)) for f in episodes], day)
+        # The answer lists the most urgent clients only: those it names are the cases this member of staff sees.
+        await off_loop(audit_read, database(), staff.id, prison_numbers.FIND.findall(text), "caseload")
+        return Answer(text)
 
 
 class ActionDueDate(ThroughcareAction):
@@ -89,10 +94,11 @@ class ActionDueDate(ThroughcareAction):
         general = question_without_client(message)
         if general:
             return general
-        await require_staff(tracker)
+        staff = await require_staff(tracker)
         number = require_prison_number(message)
         event = next((v for v in message.entity_values("event") if v in EVENT_STEPS), None)
         facts = await off_loop(store.episode_facts, database(), number)
+        await off_loop(audit_read, database(), staff.id, [facts.prison_number], "due date")
         day = today()
         steps = next_steps(facts, knowledge(), day)
         if event not in EVENT_STEPS:
