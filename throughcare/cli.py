@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from throughcare import access, answers, coverage, demo, identity, reports, review, store
+from throughcare import access, answers, coverage, demo, identity, reports, retention, review, store
 from throughcare.chat import DEFAULT_URL, run_chat
 from throughcare.db import Database, database_url
 from throughcare.engine import next_steps
@@ -18,6 +18,7 @@ from throughcare.knowledge import KnowledgeError, load_knowledge
 from throughcare.migrate import upgrade
 from throughcare.models import AccessStatus, Role
 from throughcare.nlu_patterns import write_patterns
+from throughcare.private_files import owner_only_files
 
 app = typer.Typer(
     help="Throughcare: case store, protocol knowledge and chat for DARS staff.",
@@ -37,6 +38,12 @@ app.add_typer(staff_app, name="staff")
 app.add_typer(report_app, name="report")
 app.add_typer(steps_app, name="steps")
 console = Console()
+
+
+@app.callback()
+def _owner_only() -> None:
+    # A database this creates (db upgrade on a new SQLite file) holds health data.
+    owner_only_files()
 
 
 def _database() -> Database:
@@ -182,7 +189,20 @@ def staff_refuse(telegram_id: int) -> None:
 def staff_revoke(telegram_id: int) -> None:
     """Withdraw a Telegram user's access; it takes effect on their next message."""
     _decided(lambda: access.revoke(_database(), telegram_id, by=None))
-    console.print(f"Revoked {telegram_id}: their next message will be refused.")
+    console.print(f"Revoked {telegram_id}: their next message will be refused and their dashboard sessions ended.")
+
+
+@staff_app.command("deactivate")
+def staff_deactivate(staff_id: int) -> None:
+    """Make a staff member inactive (left, or must stop for now): the assistant refuses their next message and
+    their dashboard sessions and sign-in links end at once. Audited."""
+    try:
+        ended = access.deactivate(_database(), staff_id, by=None)
+    except store.CaseError as err:
+        console.print(str(err))
+        raise typer.Exit(1) from err
+    sessions = f"{ended} dashboard session{'' if ended == 1 else 's'} or link{'' if ended == 1 else 's'}"
+    console.print(f"Staff member {staff_id} is inactive; {sessions} ended.")
 
 
 @app.command("token")
@@ -293,9 +313,12 @@ def _query_report(name: str, build, help_text: str) -> None:  # type: ignore[no-
     report_app.command(name)(command)
 
 
-_query_report("topics", reports.queries_per_topic_per_week, "Guidance queries per topic per week.")
-_query_report("fallback", reports.fallback_rate, "How often the assistant fell back, per week.")
-_query_report("unanswered", reports.top_unanswered, "The questions most often left unanswered.")
+_query_report("topics", reports.queries_per_topic_per_week, "Staff queries per topic per week.")
+_query_report("fallback", reports.fallback_rate, "How often the assistant fell back on staff queries, per week.")
+_query_report("unanswered", reports.top_unanswered, "The staff questions most often left unanswered.")
+_query_report(
+    "unsigned", reports.unsigned_queries, "Messages not signed by a staff member, per week: counted apart from staff."
+)
 
 
 @report_app.command("overdue")
@@ -357,6 +380,49 @@ def steps_refresh(today: str = typer.Option(None, help="Pretend today is YYYY-MM
     """Recompute every open episode's steps for the reports (run daily, e.g. from cron)."""
     count = store.refresh_open_steps(_database(), load_knowledge(), _today(today))
     console.print(f"Open steps recomputed for {count} open episodes.")
+
+
+@app.command("purge")
+def purge(
+    before: str = typer.Option(
+        None, help="Delete what is older than this day, YYYY-MM-DD (default: each store's retention period)."
+    ),
+    tracker_db: str = typer.Option(
+        None,
+        help="Rasa's tracker store as a SQLAlchemy URL (default: the one ENDPOINTS, default endpoints.yml, names).",
+    ),
+) -> None:
+    """Delete old query-log rows (with their reviews), button payloads, digest deliveries, handled Telegram
+    updates and conversations in Rasa's tracker store; the audit trail is kept. Run daily (the gateway does)."""
+    now = dt.datetime.now(retention.LONDON)
+    if before is None:
+        cutoffs = retention.Cutoffs.from_retention(now)
+    else:
+        day = _day(before)
+        if day > now.date():
+            console.print("--before cannot be later than today: that would delete what is still in use.")
+            raise typer.Exit(1)
+        cutoffs = retention.Cutoffs.before_day(day)
+    try:
+        tracker_url = tracker_db or retention.tracker_store_url_from_env()
+    except retention.TrackerStoreError as err:
+        console.print(f"Nothing deleted: {err}. Or give --tracker-db.")
+        raise typer.Exit(1) from err
+    deleted = retention.purge(_database(), cutoffs, tracker_url)
+    table = Table("deleted", "count", title="Purged")
+    for what, count in deleted.counts.items():
+        table.add_row(what, str(count))
+    console.print(table)
+    if tracker_url is None:
+        console.print("The tracker store keeps no conversations on disk (no SQL tracker store configured).")
+
+
+def _day(value: str) -> dt.date:
+    try:
+        return dt.date.fromisoformat(value)
+    except ValueError as err:
+        console.print(f"Give the day as YYYY-MM-DD, not {value!r}.")
+        raise typer.Exit(1) from err
 
 
 @app.command("dashboard-link")
