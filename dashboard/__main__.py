@@ -1,7 +1,7 @@
 """`python -m dashboard` (or `make dashboard`): serve the managers' dashboard with uvicorn.
 
 Settings: DATABASE_URL (the case database), THROUGHCARE_SECRET (required: it checks the sign-in links the
-assistant hands out), DASHBOARD_HOST (default 127.0.0.1) and DASHBOARD_PORT (default 8050).
+assistant hands out), DASHBOARD_HOST (default 127.0.0.1: this machine only) and DASHBOARD_PORT (default 8050).
 """
 
 from __future__ import annotations
@@ -12,6 +12,7 @@ import sys
 import uvicorn
 
 from dashboard.app import create_app
+from dashboard.server import SettingError, server_config
 from throughcare.db import Database, default_engine
 from throughcare.identity import SECRET_ENV, secret_from_env
 from throughcare.knowledge import default_knowledge
@@ -26,14 +27,13 @@ def main() -> int:
             file=sys.stderr,
         )
         return 2
-    port = os.environ.get("DASHBOARD_PORT", "8050")
-    if not port.isdigit():
-        print(f"The dashboard can't start: DASHBOARD_PORT must be a port number, not '{port}'.", file=sys.stderr)
-        return 2
     app = create_app(Database(default_engine()), default_knowledge(), secret)
-    # ws="none": the dashboard has no websockets, and the websockets library pinned for the action server is
-    # older than the one uvicorn's auto-detection imports.
-    uvicorn.run(app, host=os.environ.get("DASHBOARD_HOST", "127.0.0.1"), port=int(port), ws="none")
+    try:
+        config = server_config(app, os.environ)
+    except SettingError as err:
+        print(f"The dashboard can't start: {err}", file=sys.stderr)
+        return 2
+    uvicorn.Server(config).run()
     return 0
 
 

@@ -1,8 +1,8 @@
 """The dashboard's pages. `create_app` wires a database, the knowledge and the signing secret to them.
 
-Every page but /login, /health and /static needs a session whose staff member is, at this moment, an active
-manager or administrator; anyone else gets the same kind refusal and nothing more. Marking a logged query is
-the only write; every download is written to the audit trail first.
+Every page but /login, /health and /static needs a live session on the server whose staff member is, at this
+moment, an active manager or administrator; anyone else gets the same kind refusal and nothing more. Marking a
+logged query is the only write to the records; every download is written to the audit trail first.
 """
 
 from __future__ import annotations
@@ -32,8 +32,8 @@ from dashboard.filters import (
     read_mark,
     read_page,
 )
-from throughcare import reports, review
-from throughcare.access import DASHBOARD_SESSION_SECONDS, dashboard_staff
+from throughcare import access, reports, review
+from throughcare.access import DASHBOARD_SESSION_SECONDS
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
 from throughcare.reports import Period, Report
@@ -68,6 +68,7 @@ class Context:
 @dataclass(frozen=True)
 class Visitor:
     staff: StaffIdentity
+    session_id: str
     form_token: str
 
 
@@ -86,12 +87,17 @@ def get_context(request: Request) -> Context:
 Ctx = Annotated[Context, Depends(get_context)]
 
 
+def current_visitor(request: Request, ctx: Context) -> Visitor | None:
+    session_id = request.cookies.get(session.COOKIE, "")
+    staff = access.dashboard_session_staff(ctx.db, session_id)
+    return Visitor(staff, session_id, session.form_token(session_id, ctx.secret)) if staff else None
+
+
 def get_visitor(request: Request, ctx: Ctx) -> Visitor:
-    token = request.cookies.get(session.COOKIE, "")
-    staff = dashboard_staff(ctx.db, session.staff_from_session(token, ctx.secret))
-    if staff is None:
+    visitor = current_visitor(request, ctx)
+    if visitor is None:
         raise NotAllowed
-    return Visitor(staff, session.form_token(token, ctx.secret))
+    return visitor
 
 
 SignedIn = Annotated[Visitor, Depends(get_visitor)]
@@ -133,6 +139,7 @@ REPORTS: dict[str, tuple[Scope, ReportBuilder]] = {
     "fallback": ("queries", lambda ctx, s: reports.fallback_rate(ctx.db, s.filters.query_filter())),
     "topics": ("queries", lambda ctx, s: reports.queries_per_topic_per_week(ctx.db, s.filters.query_filter())),
     "unanswered": ("queries", lambda ctx, s: reports.top_unanswered(ctx.db, s.filters.query_filter())),
+    "unsigned": ("queries", lambda ctx, s: reports.unsigned_queries(ctx.db, s.filters.query_filter())),
     "overdue-workers": ("today", lambda ctx, s: reports.overdue_by_worker(ctx.db, s.today)),
     "overdue-stages": ("today", lambda ctx, s: reports.overdue_by_stage(ctx.db, s.today)),
     "caseload": ("today", lambda ctx, s: reports.caseload_by_stage_and_level(ctx.db)),
@@ -182,16 +189,24 @@ def plotly_js(ctx: Ctx) -> Response:
 
 
 @router.get("/login")
-def login(request: Request, ctx: Ctx, token: str = "") -> HTMLResponse:
-    staff = dashboard_staff(ctx.db, session.staff_from_link(token, ctx.secret))
-    if staff is None:
+def login(request: Request, ctx: Ctx, token: str = "", nonce: str = "") -> HTMLResponse:
+    try:
+        opened = access.open_dashboard_session(ctx.db, token, nonce, ctx.secret)
+    except access.LinkAlreadyUsed as used:
+        # The same person opening their link again, in the browser it signed in: nothing to refuse.
+        visitor = current_visitor(request, ctx)
+        if visitor is not None and visitor.staff.id == used.staff_id:
+            return render(ctx, request, "signing_in.html", {"staff": visitor.staff})
+        text = "This link has been used; each link signs you in once. Ask the assistant for a new one:"
+        return render(ctx, request, "denied.html", {"heading": "This link has been used", "text": text}, 403)
+    if opened is None:
         raise NotAllowed
     # A page that moves on by itself rather than a redirect: after a redirect, a browser that came from
     # another site (Telegram on the web) withholds a SameSite=Strict cookie from the next page.
-    response = render(ctx, request, "signing_in.html", {"staff": staff})
+    response = render(ctx, request, "signing_in.html", {"staff": opened.staff})
     response.set_cookie(
         session.COOKIE,
-        session.new_session(staff.id, ctx.secret),
+        opened.session_id,
         max_age=DASHBOARD_SESSION_SECONDS,
         httponly=True,
         samesite="strict",
@@ -203,6 +218,7 @@ def login(request: Request, ctx: Ctx, token: str = "") -> HTMLResponse:
 @router.post("/logout")
 def logout(request: Request, ctx: Ctx, who: SignedIn, form_token: Annotated[str, Form()] = "") -> HTMLResponse:
     check_form(who, form_token)
+    access.end_dashboard_session(ctx.db, who.session_id)
     response = message(ctx, request, "You have signed out", "To come back, ask the assistant for a new link.", 200)
     response.delete_cookie(session.COOKIE, httponly=True, samesite="strict")
     return response
@@ -217,6 +233,9 @@ def overview(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
 
     def fell_back_in(week: dt.date) -> str:
         return link("/queries", replace(filters.week(week), fell_back=True).params())
+
+    def unsigned_in(week: dt.date) -> str:
+        return link("/queries", replace(filters.week(week), signed=False).params())
 
     def topic_in(week: dt.date, topic: str) -> str:
         return link("/queries", replace(filters.week(week), topic=topic).params())
@@ -250,6 +269,7 @@ def overview(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
             "figures": figures,
             "topic_totals": topic_totals,
             "fell_back_in": fell_back_in,
+            "unsigned_in": unsigned_in,
             "csv": {
                 name: link(f"/reports/{name}.csv", selection.parameters(scope)) for name, (scope, _b) in REPORTS.items()
             },
@@ -351,6 +371,7 @@ def _templates(knowledge: Knowledge) -> Jinja2Templates:
         intent_label=labels.intent_label,
         stage_label=labels.stage_label,
         care_level_label=functools.partial(labels.care_level_label, knowledge),
+        without_initials=labels.without_initials,
         half_year_words=lambda label: labels.half_year_words(Period.parse(label).start),
         plotly_js=PLOTLY_JS,
     )

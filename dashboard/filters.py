@@ -19,6 +19,8 @@ from throughcare.reports import Period, QueryFilter
 
 DEFAULT_WEEKS = 12
 YES_NO = {"yes": True, "no": False}
+# Who asked: staff (signed messages) unless the address says otherwise, so that the figures are staff figures.
+ASKED_BY = {"unsigned": False, "anyone": None}
 HALF_YEARS_OFFERED = 4
 
 
@@ -48,6 +50,7 @@ class Filters:
     topic: str | None = None
     intent: str | None = None
     fell_back: bool | None = None
+    signed: bool | None = True
 
     @classmethod
     def read(cls, params: Mapping[str, str], today: dt.date) -> Filters:
@@ -62,11 +65,12 @@ class Filters:
             topic=_text(params.get("topic")),
             intent=_text(params.get("intent")),
             fell_back=YES_NO.get(params.get("fell_back", "")),
+            signed=ASKED_BY.get(params.get("asked_by", ""), True),
         )
 
     def query_filter(self) -> QueryFilter:
         return QueryFilter(
-            Period(self.start, self.end), self.staff_id, self.team, self.topic, self.intent, self.fell_back
+            Period(self.start, self.end), self.staff_id, self.team, self.topic, self.intent, self.fell_back, self.signed
         )
 
     def params(self) -> dict[str, str]:
@@ -79,6 +83,7 @@ class Filters:
             "topic": self.topic or "",
             "intent": self.intent or "",
             "fell_back": {True: "yes", False: "no", None: ""}[self.fell_back],
+            "asked_by": {True: "", False: "unsigned", None: "anyone"}[self.signed],
         }
         return {key: value for key, value in values.items() if value}
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
 from zoneinfo import ZoneInfo
 
 # Dates read the same in the dashboard as in the chat.
@@ -10,6 +11,8 @@ from throughcare.answers import day
 from throughcare.knowledge import Knowledge
 
 LONDON = ZoneInfo("Europe/London")
+# How the assistant names a client in its answers: "A1234BC (JS)" (`throughcare.answers.client_label`).
+CLIENT_WITH_INITIALS = re.compile(r"\b([A-Za-z][0-9]{4}[A-Za-z]{2}) \([^()\n]{1,3}\)")
 
 # What each intent means to a manager; an intent missing here is shown as its words.
 INTENT_WORDS = {
@@ -78,3 +81,9 @@ def care_level_label(knowledge: Knowledge, level: str) -> str:
 
 def half_year_words(start: dt.date) -> str:
     return f"{'January to June' if start.month == 1 else 'July to December'} {start.year}"
+
+
+def without_initials(answer: str) -> str:
+    """An answer as the dashboard shows it: clients by prison number alone. Reviewing whether an answer was right
+    needs no more, and initials beside a prison number and a prison narrow down who the client is."""
+    return CLIENT_WITH_INITIALS.sub(r"\1", answer)

@@ -344,3 +344,24 @@ class TrainingRecord(Base):
     training_id: Mapped[str] = mapped_column(String(48))
     completed_on: Mapped[dt.date] = mapped_column(Date)
     recorded_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
+class DashboardSession(Base):
+    """A sign-in link to the dashboard and the session it opens: one row from the link's issue to the end.
+
+    Only hashes of the link's nonce and of the session id are kept, so reading this table signs nobody in.
+    A link is used at most once (`used_at`); revocation, deactivation and signing out set `ended_at`.
+    """
+
+    __tablename__ = "dashboard_session"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    staff_id: Mapped[int] = mapped_column(ForeignKey("staff_member.id"), index=True)
+    link_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    link_expires_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[dt.datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    session_hash: Mapped[str | None] = mapped_column(String(64), unique=True)
+    used_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    expires_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    ended_at: Mapped[dt.datetime | None] = mapped_column(DateTime(timezone=True))
+    end_reason: Mapped[str | None] = mapped_column(String(32))

@@ -4,6 +4,10 @@ Each report is one or two SQL queries that aggregate in the database, so they st
 million queries. Every report is a `Report`: a title, columns and rows, with notes saying how it was
 counted and where the rule comes from, ready for a terminal table, a CSV file or a chart. Nothing in a
 report names a client beyond prison number and initials; most are counts.
+
+The query-log reports count staff queries (signed by a staff member) unless asked otherwise: anyone who can
+reach the assistant's REST channel can send unsigned messages, and those must not pass for staff figures.
+`unsigned_queries` shows their volume apart.
 """
 
 from __future__ import annotations
@@ -12,7 +16,7 @@ import csv
 import datetime as dt
 import io
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 from sqlalchemy import and_, case, func, literal, select
@@ -67,7 +71,9 @@ class Period:
 
 @dataclass(frozen=True)
 class QueryFilter:
-    """Which logged guidance queries a report or review looks at; None means any."""
+    """Which logged guidance queries a report or review looks at; None means any.
+
+    `signed`: True for staff queries only (the default), False for unsigned ones only, None for both."""
 
     period: Period
     staff_id: int | None = None
@@ -75,6 +81,28 @@ class QueryFilter:
     topic: str | None = None
     intent: str | None = None
     fell_back: bool | None = None
+    signed: bool | None = True
+
+
+# A spreadsheet runs a cell starting with one of these as a formula (OWASP, "CSV injection").
+FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
+
+
+def csv_cell(value: object) -> object:
+    """A value safe to open in a spreadsheet: text that would start a formula gets a leading single quote, so it
+    shows as the text it is. Numbers are left as numbers."""
+    if isinstance(value, str) and value.startswith(FORMULA_START):
+        return "'" + value
+    return value
+
+
+def csv_text(columns: list[str], rows: list[tuple]) -> str:
+    """Every CSV the service writes goes through here, so no cell reaches a spreadsheet as a live formula."""
+    out = io.StringIO()
+    writer = csv.writer(out)
+    writer.writerow([csv_cell(column) for column in columns])
+    writer.writerows([csv_cell(value) for value in row] for row in rows)
+    return out.getvalue()
 
 
 @dataclass
@@ -86,11 +114,7 @@ class Report:
     notes: list[str] = field(default_factory=list)
 
     def csv(self) -> str:
-        out = io.StringIO()
-        writer = csv.writer(out)
-        writer.writerow(self.columns)
-        writer.writerows(self.rows)
-        return out.getvalue()
+        return csv_text(self.columns, self.rows)
 
 
 def _day_start(day: dt.date) -> dt.datetime:
@@ -112,7 +136,27 @@ def query_conditions(f: QueryFilter) -> list[ColumnElement[bool]]:
         conditions.append(GuidanceQuery.intent == f.intent)
     if f.fell_back is not None:
         conditions.append(GuidanceQuery.fell_back.is_(f.fell_back))
+    if f.signed is not None:
+        conditions.append(GuidanceQuery.staff_id.is_not(None) if f.signed else GuidanceQuery.staff_id.is_(None))
     return conditions
+
+
+def asked_by(f: QueryFilter) -> str:
+    return {True: "staff queries", False: "unsigned queries", None: "staff and unsigned queries"}[f.signed]
+
+
+def _who_note(f: QueryFilter) -> str:
+    if f.signed is True:
+        return "Staff queries only: messages signed by a staff member. Unsigned messages are counted apart."
+    if f.signed is False:
+        return UNSIGNED_NOTE
+    return "Staff queries and unsigned messages together."
+
+
+UNSIGNED_NOTE = (
+    "Unsigned: messages that did not come signed by a staff member, from anyone who can reach the assistant's "
+    "REST channel. They get protocol answers only and are not in the staff figures."
+)
 
 
 def _as_date(value: object) -> dt.date:
@@ -136,10 +180,10 @@ def queries_per_topic_per_week(db: Database, f: QueryFilter) -> Report:
     )
     return Report(
         "topics",
-        f"Guidance queries per topic per week, {f.period}",
+        f"Guidance queries per topic per week, {asked_by(f)}, {f.period}",
         ["week", "topic", "queries"],
         [(_as_date(r.week), r.topic, r.queries) for r in rows],
-        ["Topic: the knowledge item the answer came from, or the intent when no item was cited."],
+        ["Topic: the knowledge item the answer came from, or the intent when no item was cited.", _who_note(f)],
     )
 
 
@@ -155,10 +199,34 @@ def fallback_rate(db: Database, f: QueryFilter) -> Report:
     )
     return Report(
         "fallback",
-        f"Fallback rate per week, {f.period}",
+        f"Fallback rate per week, {asked_by(f)}, {f.period}",
         ["week", "queries", "fell back", "rate %"],
         [(_as_date(r.week), r.queries, r.fell_back, round(100 * r.fell_back / r.queries, 1)) for r in rows],
-        ["Fell back: the assistant was unsure what was asked and answered from the closest knowledge, or not at all."],
+        [
+            "Fell back: the assistant was unsure what was asked and answered from the closest knowledge, or not "
+            "at all.",
+            _who_note(f),
+        ],
+    )
+
+
+def unsigned_queries(db: Database, f: QueryFilter) -> Report:
+    """The volume of unsigned messages per week, apart from the staff figures (whatever `f.signed` says)."""
+    week = GuidanceQuery.week.label("week")
+    fell_back = func.sum(case((GuidanceQuery.fell_back.is_(True), 1), else_=0)).label("fell_back")
+    rows = _run(
+        db,
+        select(week, func.count().label("queries"), fell_back)
+        .where(*query_conditions(replace(f, signed=False)))
+        .group_by(week)
+        .order_by(week),
+    )
+    return Report(
+        "unsigned",
+        f"Unsigned queries per week, {f.period}",
+        ["week", "unsigned queries", "fell back"],
+        [(_as_date(r.week), r.queries, r.fell_back) for r in rows],
+        [UNSIGNED_NOTE],
     )
 
 
@@ -175,10 +243,10 @@ def top_unanswered(db: Database, f: QueryFilter, limit: int = 20) -> Report:
     )
     return Report(
         "unanswered",
-        f"Top unanswered questions, {f.period}",
+        f"Top unanswered questions, {asked_by(f)}, {f.period}",
         ["question", "times asked", "last asked"],
         [(r.question, r.times, _as_datetime(r.last).date()) for r in rows],
-        ["Questions the assistant fell back on, grouped by their words (case and spacing ignored)."],
+        ["Questions the assistant fell back on, grouped by their words (case and spacing ignored).", _who_note(f)],
     )
 
 

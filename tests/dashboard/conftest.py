@@ -23,7 +23,7 @@ from sqlalchemy import select
 from dashboard import session
 from dashboard.app import create_app
 from tests.conftest import SqliteTemplates
-from throughcare import identity
+from throughcare import access
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
 from throughcare.models import StaffMember
@@ -44,11 +44,20 @@ class Dashboard:
     practitioner_id: int
 
     def link(self, staff_id: int, now: float | None = None, secret: bytes = SECRET) -> str:
-        return f"{self.url}/login?token={identity.sign(staff_id, secret, now=now, purpose=identity.DASHBOARD_LINK)}"
+        """A sign-in link as the assistant hands one out (issued at `now`, signed with `secret`)."""
+        issued = dt.datetime.fromtimestamp(now, dt.timezone.utc) if now is not None else None
+        return access.dashboard_link(self.db, staff_id, secret, base_url=self.url, now=issued)
+
+    def session_id(self, staff_id: int) -> str:
+        """A session opened for this staff member with a fresh link, as /login opens one."""
+        url = httpx.URL(self.link(staff_id))
+        opened = access.open_dashboard_session(self.db, url.params["token"], url.params["nonce"], SECRET)
+        assert opened is not None
+        return opened.session_id
 
     def client(self, staff_id: int | None = None) -> httpx.Client:
         """An HTTP client, holding the session a sign-in link gives this staff member."""
-        cookies = {session.COOKIE: session.new_session(staff_id, SECRET)} if staff_id is not None else {}
+        cookies = {session.COOKIE: self.session_id(staff_id)} if staff_id is not None else {}
         return httpx.Client(base_url=self.url, cookies=cookies, timeout=30)
 
 
