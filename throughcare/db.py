@@ -8,10 +8,11 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from throughcare.knowledge import REPO_ROOT
+from throughcare.private_files import create_owner_only
 
 DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
 
@@ -24,7 +25,7 @@ def make_engine(url: str) -> Engine:
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
-            Path(path).parent.mkdir(parents=True, exist_ok=True)
+            create_owner_only(Path(path))
         engine = create_engine(url, connect_args={"timeout": 15})
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
@@ -58,4 +59,17 @@ class Database:
     @contextmanager
     def transaction(self) -> Iterator[Session]:
         with self._sessions() as session, session.begin():
+            yield session
+
+    @contextmanager
+    def writing(self) -> Iterator[Session]:
+        """A transaction that reads and then writes a case record.
+
+        On SQLite it takes the database's write lock before the first read. A transaction that read first and asks
+        for the lock later fails at once if another writer committed in between (waiting cannot help: what it read
+        is stale), so two staff writing at the same moment would see a fault; with the lock taken first, the second
+        waits, then reads what the first wrote. On PostgreSQL the store locks the rows it is about to change."""
+        with self.transaction() as session:
+            if self.engine.dialect.name == "sqlite":
+                session.execute(text("BEGIN IMMEDIATE"))
             yield session

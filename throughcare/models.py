@@ -23,6 +23,7 @@ from sqlalchemy import (
     String,
     Text,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -120,6 +121,16 @@ class Episode(Base):
     """One spell with the service, from referral to closure."""
 
     __tablename__ = "episode"
+    __table_args__ = (
+        # A client has one record of their current treatment: two staff referring them at once must not open two.
+        Index(
+            "uq_episode_open_per_client",
+            "client_id",
+            unique=True,
+            sqlite_where=text("closure_date IS NULL"),
+            postgresql_where=text("closure_date IS NULL"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     client_id: Mapped[int] = mapped_column(ForeignKey("client.id"), index=True)
@@ -230,6 +241,8 @@ class OpenStep(Base):
     of clients are one SQL query. Rewritten with every change to the episode and by the daily refresh."""
 
     __tablename__ = "open_step"
+    # A step counted twice would show twice in the overdue reports.
+    __table_args__ = (Index("uq_open_step_episode_key", "episode_id", "key", unique=True),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     episode_id: Mapped[int] = mapped_column(ForeignKey("episode.id"), index=True)

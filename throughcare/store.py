@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
+from typing import TypeVar
 
 from sqlalchemy import delete, func, select
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
 from throughcare import prison_numbers
+from throughcare.answers import CONDITION_WORDS, day
 from throughcare.db import Database
-from throughcare.engine import EpisodeFacts, next_steps
+from throughcare.engine import EpisodeFacts, applicable_steps, next_steps
 from throughcare.knowledge import Knowledge, default_knowledge
 from throughcare.models import (
+    LONDON,
     AuditEvent,
     ChecklistProgress,
     Client,
@@ -31,6 +35,11 @@ from throughcare.models import (
 )
 
 EARLIEST_DATE = dt.date(2000, 1, 1)
+# PostgreSQL's codes for a transaction that lost a race it can only lose by being rolled back: a serialisation
+# failure and a deadlock. Either is worth running again.
+RETRY_SQLSTATES = {"40001", "40P01"}
+ATTEMPTS = 3
+T = TypeVar("T")
 
 
 class CaseError(Exception):
@@ -39,6 +48,18 @@ class CaseError(Exception):
 
 class UnknownClient(CaseError):
     pass
+
+
+class AlreadyReferred(CaseError):
+    """The client already has an open episode, often opened a moment ago by someone else."""
+
+
+class AlreadyMarked(CaseError):
+    """The step already has the mark asked for, often put there a moment ago by someone else."""
+
+
+class NotAStep(CaseError):
+    """The step is not in the procedure, or does not apply to this client's episode."""
 
 
 @dataclass(frozen=True)
@@ -107,15 +128,61 @@ def _facts(episode: Episode) -> EpisodeFacts:
     )
 
 
-def _current_episode(session: Session, prison_number: str) -> Episode:
+def _normalised(prison_number: str) -> str:
     number = prison_numbers.normalise(prison_number)
     if number is None:
         raise CaseError(f"'{prison_number}' is not a prison number: {prison_numbers.FORMAT_HELP}.")
-    client = session.scalar(select(Client).where(Client.prison_number == number))
+    return number
+
+
+def _client(session: Session, number: str, *, for_update: bool = False) -> Client | None:
+    query = select(Client).where(Client.prison_number == number)
+    if for_update:
+        # Every change to a client's record locks the client's row first, so two staff changing one record at once
+        # take turns and the second reads what the first wrote (PostgreSQL; SQLite locks the whole database).
+        query = query.with_for_update().execution_options(populate_existing=True)
+    return session.scalar(query)
+
+
+def _current_episode(session: Session, prison_number: str, *, for_update: bool = False) -> Episode:
+    number = _normalised(prison_number)
+    client = _client(session, number, for_update=for_update)
     if client is None or not client.episodes:
         raise UnknownClient(f"I can't find {number} on the caseload.")
     open_episodes = [e for e in client.episodes if e.closure_date is None]
-    return (open_episodes or client.episodes)[-1]
+    episode = (open_episodes or client.episodes)[-1]
+    if for_update:
+        # The episode's row too: the daily refresh of open steps locks episodes, not clients.
+        session.scalar(
+            select(Episode).where(Episode.id == episode.id).with_for_update().execution_options(populate_existing=True)
+        )
+    return episode
+
+
+def _retrying(write: Callable[[], T]) -> T:
+    """Run a write, and run it again if it lost a race that locks cannot prevent: two referrals of a client new
+    to the service both insert them, and one insert fails. Run again, it reads what the winner wrote, so it either
+    refuses with a CaseError that says what happened or goes ahead; staff never see the database fault."""
+    for _ in range(ATTEMPTS - 1):
+        try:
+            return write()
+        except DBAPIError as err:
+            if not (isinstance(err, IntegrityError) or getattr(err.orig, "sqlstate", None) in RETRY_SQLSTATES):
+                raise
+    return write()
+
+
+def _who(session: Session, staff_id: int | None, asking_staff_id: int) -> str:
+    if staff_id == asking_staff_id:
+        return "you"
+    staff = session.get(StaffMember, staff_id) if staff_id is not None else None
+    return staff.display_name if staff else "a colleague"
+
+
+def _local_time(at: dt.datetime, today: dt.date) -> str:
+    """When a mark was made, as staff in England read a clock: "14:05 today", "09:30 on Tue 1 Dec 2026"."""
+    local = (at if at.tzinfo else at.replace(tzinfo=dt.timezone.utc)).astimezone(LONDON)
+    return f"{local:%H:%M} today" if local.date() == today else f"{local:%H:%M} on {day(local.date())}"
 
 
 def audit(session: Session, staff_id: int | None, entity: str, entity_id: int, action: str, before, after) -> None:  # type: ignore[no-untyped-def]
@@ -155,15 +222,18 @@ def refresh_open_steps(db: Database, knowledge: Knowledge, today: dt.date, batch
     """Recompute `open_step` for every open episode as of `today`. Run daily: steps open and fall due as time
     passes, not only when an episode changes. Each batch is one transaction. Returns the episodes refreshed."""
     open_episodes = select(Episode.id).where(Episode.closure_date.is_(None))
-    with db.transaction() as session:
+    with db.writing() as session:
         ids = session.scalars(open_episodes.order_by(Episode.id)).all()
         session.execute(delete(OpenStep).where(OpenStep.episode_id.not_in(open_episodes)))
     for start in range(0, len(ids), batch):
         chunk = ids[start : start + batch]
-        with db.transaction() as session:
+        with db.writing() as session:
+            # Locked, as every change to an episode locks it, so a step marked meanwhile is not rewritten twice.
             episodes = session.scalars(
                 select(Episode)
                 .where(Episode.id.in_(chunk))
+                .order_by(Episode.id)
+                .with_for_update()
                 .options(selectinload(Episode.client), selectinload(Episode.key_worker), selectinload(Episode.progress))
             ).all()
             session.execute(delete(OpenStep).where(OpenStep.episode_id.in_(chunk)))
@@ -226,9 +296,16 @@ def record_event(
     db: Database, prison_number: str, event_name: str, when: dt.date, staff_id: int, today: dt.date
 ) -> EpisodeFacts:
     """Record an assessment, review, release or transfer date on the client's open episode, with an audit entry."""
+    return _retrying(lambda: _record_event(db, prison_number, event_name, when, staff_id, today))
+
+
+def _record_event(
+    db: Database, prison_number: str, event_name: str, when: dt.date, staff_id: int, today: dt.date
+) -> EpisodeFacts:
     event = EVENTS[event_name]
-    with db.transaction() as session:
-        episode = _current_episode(session, prison_number)
+    with db.writing() as session:
+        # Locked before the previous value is read, so the audit's "before" is what this change replaced.
+        episode = _current_episode(session, prison_number, for_update=True)
         released = episode.closure_reason == ClosureReason.release
         if event.after_release and not released:
             raise CaseError(
@@ -255,16 +332,22 @@ def record_referral(
     db: Database, prison_number: str, route: ReferralRoute, when: dt.date, staff_id: int, initials: str | None = None
 ) -> EpisodeFacts:
     """Open a new episode at referral, creating the client if the service has not seen them before."""
-    number = prison_numbers.normalise(prison_number)
-    if number is None:
-        raise CaseError(f"'{prison_number}' is not a prison number: {prison_numbers.FORMAT_HELP}.")
-    with db.transaction() as session:
-        client = session.scalar(select(Client).where(Client.prison_number == number))
+    number = _normalised(prison_number)
+    return _retrying(lambda: _record_referral(db, number, route, when, staff_id, initials))
+
+
+def _record_referral(
+    db: Database, number: str, route: ReferralRoute, when: dt.date, staff_id: int, initials: str | None
+) -> EpisodeFacts:
+    with db.writing() as session:
+        client = _client(session, number, for_update=True)
         if client is None:
             client = Client(prison_number=number, initials=initials)
             session.add(client)
-        elif any(e.closure_date is None for e in client.episodes):
-            raise CaseError(f'{number} already has an open referral; ask "what\'s next for {number}".')
+        else:
+            current = next((e for e in client.episodes if e.closure_date is None), None)
+            if current is not None:
+                raise AlreadyReferred(_already_referred(session, current, staff_id))
         episode = Episode(client=client, referral_date=when, referral_route=route, stage=Stage.referred)
         session.add(episode)
         session.flush()
@@ -281,6 +364,24 @@ def record_referral(
         return _facts(episode)
 
 
+def _already_referred(session: Session, episode: Episode, asking_staff_id: int) -> str:
+    number = episode.client.prison_number
+    referred_by = session.scalar(
+        select(AuditEvent.staff_id)
+        .where(
+            AuditEvent.entity == "episode", AuditEvent.entity_id == episode.id, AuditEvent.action == "record_referral"
+        )
+        .order_by(AuditEvent.id)
+        .limit(1)
+    )
+    # Episodes loaded from elsewhere have no referral in the audit trail, so no one to name.
+    by = f" by {_who(session, referred_by, asking_staff_id)}" if referred_by is not None else ""
+    return (
+        f"{number} already has an open episode (referred{by} on {day(episode.referral_date)}), so no new "
+        f'referral was recorded. Ask "what\'s next for {number}" to see where it stands.'
+    )
+
+
 def mark_step(
     db: Database,
     prison_number: str,
@@ -293,8 +394,22 @@ def mark_step(
     """Mark a checklist step done or skipped (a skip needs a reason); marking again replaces the earlier mark."""
     if status == StepStatus.skipped and not (reason and reason.strip()):
         raise CaseError("A skipped step needs a reason, so the record shows why.")
-    with db.transaction() as session:
-        episode = _current_episode(session, prison_number)
+    return _retrying(lambda: _mark_step(db, prison_number, procedure_id, step_id, status, staff_id, reason))
+
+
+def _mark_step(
+    db: Database,
+    prison_number: str,
+    procedure_id: str,
+    step_id: str,
+    status: StepStatus,
+    staff_id: int,
+    reason: str | None,
+) -> EpisodeFacts:
+    today = dt.date.today()
+    with db.writing() as session:
+        episode = _current_episode(session, prison_number, for_update=True)
+        _check_step_applies(episode, procedure_id, step_id, today)
         row = session.scalar(
             select(ChecklistProgress).where(
                 ChecklistProgress.episode_id == episode.id,
@@ -302,6 +417,8 @@ def mark_step(
                 ChecklistProgress.step_id == step_id,
             )
         )
+        if row is not None and row.status == status:
+            raise AlreadyMarked(_already_marked(session, row, episode, staff_id, today))
         before = {"status": row.status.value, "reason": row.reason} if row else None
         if row is None:
             row = ChecklistProgress(episode_id=episode.id, procedure_id=procedure_id, step_id=step_id, status=status)
@@ -317,8 +434,33 @@ def mark_step(
             before,
             {"status": status.value, "reason": reason},
         )
-        _replace_open_steps(session, episode, dt.date.today())
+        _replace_open_steps(session, episode, today)
         return _facts(episode)
+
+
+def _check_step_applies(episode: Episode, procedure_id: str, step_id: str, today: dt.date) -> None:
+    procedure = default_knowledge().procedures.get(procedure_id)
+    if procedure is None:
+        raise NotAStep(f"There is no checklist called '{procedure_id}', so nothing was recorded.")
+    step = next((s for s in procedure.steps if s.id == step_id), None)
+    if step is None:
+        raise NotAStep(f"The {procedure.title.lower()} checklist has no step '{step_id}', so nothing was recorded.")
+    if step not in applicable_steps(procedure, _facts(episode), today):
+        only = CONDITION_WORDS.get(step.condition or "", "not for this client")
+        raise NotAStep(
+            f"\"{step.what.rstrip('.')}\" is {only}, which isn't what {episode.client.prison_number}'s record "
+            "shows, so nothing was recorded."
+        )
+
+
+def _already_marked(session: Session, row: ChecklistProgress, episode: Episode, staff_id: int, today: dt.date) -> str:
+    why = f' (reason: "{row.reason}")' if row.reason else ""
+    procedure = default_knowledge().procedures[row.procedure_id]
+    return (
+        f"Already marked {row.status.value} by {_who(session, row.by_staff_id, staff_id)} at "
+        f"{_local_time(row.at, today)}{why}, so nothing was changed. To carry on, say "
+        f'"resume the {procedure.title.lower()} checklist for {episode.client.prison_number}".'
+    )
 
 
 def log_query(
