@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 import datetime as dt
+import threading
 
+import httpx
 import pytest
 from sqlalchemy import select
 
 from throughcare import access, delivery, digest
 from throughcare.db import Database
 from throughcare.demo import demo_practitioner_id
-from throughcare.models import AccessStatus, AuditEvent, Role
+from throughcare.models import AccessStatus, AuditEvent, DashboardSession, Role
 from throughcare.store import CaseError, add_staff, caseload
 
 
@@ -100,3 +102,85 @@ def test_the_digest_names_due_steps_by_prison_number(demo_database: Database, to
     assert (
         digest.digest_text([], today) == "Good morning. Nothing on your caseload is overdue or due by Thu 3 Dec 2026."
     )
+
+
+SECRET = b"core-test-secret-0123456789abcdef"
+
+
+def _sign_in(db: Database, staff_id: int) -> tuple[str, str]:
+    """A fresh link's token and nonce."""
+    url = httpx.URL(access.dashboard_link(db, staff_id, SECRET, base_url="http://dashboard.test"))
+    return url.params["token"], url.params["nonce"]
+
+
+def test_a_dashboard_link_opens_one_session_even_when_used_twice_at_once(database: Database) -> None:
+    manager = add_staff(database, "Morgan", Role.manager)
+    token, nonce = _sign_in(database, manager)
+    outcomes: list[object] = []
+
+    def use() -> None:
+        try:
+            outcomes.append(access.open_dashboard_session(database, token, nonce, SECRET))
+        except access.LinkAlreadyUsed as used:
+            outcomes.append(used)
+
+    threads = [threading.Thread(target=use) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    opened = [o for o in outcomes if isinstance(o, access.OpenedSession)]
+    assert len(opened) == 1 and len(outcomes) == 4
+    assert all(isinstance(o, access.LinkAlreadyUsed) for o in outcomes if o not in opened)
+    assert access.dashboard_session_staff(database, opened[0].session_id) == opened[0].staff
+    with database.transaction() as session:
+        (row,) = session.scalars(select(DashboardSession).where(DashboardSession.staff_id == manager))
+        # Neither the nonce nor the session id is kept: a copy of the table signs nobody in.
+        assert nonce not in (row.link_hash, row.session_hash)
+        assert opened[0].session_id not in (row.link_hash, row.session_hash)
+
+
+def test_revoking_ends_dashboard_sessions_and_unused_links_in_the_same_audited_step(database: Database) -> None:
+    access.request_access(database, 5_000_000_001, "Robin")
+    staff_id = access.approve(database, 5_000_000_001, Role.manager, by=None).staff_id
+    assert staff_id is not None
+    opened = access.open_dashboard_session(database, *_sign_in(database, staff_id), SECRET)
+    assert opened is not None
+    unused = _sign_in(database, staff_id)
+    access.revoke(database, 5_000_000_001, by=None)
+    assert access.dashboard_session_staff(database, opened.session_id) is None
+    assert access.open_dashboard_session(database, *unused, SECRET) is None
+    with database.transaction() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event is not None and event.action == "revoked"
+        assert event.after == {"status": "revoked", "staff_id": staff_id, "dashboard_sessions_ended": 2}
+
+
+def test_deactivating_staff_refuses_them_everywhere_and_is_audited(database: Database) -> None:
+    staff_id = add_staff(database, "Alex", Role.administrator)
+    access.request_access(database, 5_000_000_002, "Alex")
+    access.approve(database, 5_000_000_002, Role.administrator, by=None, staff_id=staff_id)
+    opened = access.open_dashboard_session(database, *_sign_in(database, staff_id), SECRET)
+    assert opened is not None
+    assert access.deactivate(database, staff_id, by=None) == 1
+    assert access.dashboard_session_staff(database, opened.session_id) is None
+    assert not access.account(database, 5_000_000_002).approved  # type: ignore[union-attr]
+    with pytest.raises(CaseError, match="managers and administrators only"):
+        access.dashboard_link(database, staff_id, SECRET)
+    with database.transaction() as session:
+        event = session.scalars(
+            select(AuditEvent).where(AuditEvent.entity == "staff_member", AuditEvent.action == "deactivate")
+        ).one()
+        assert (event.entity_id, event.before) == (staff_id, {"active": True})
+        assert event.after == {"active": False, "dashboard_sessions_ended": 1}
+    with pytest.raises(CaseError, match="no staff member 999"):
+        access.deactivate(database, 999, by=None)
+
+
+def test_a_session_ends_when_it_expires(database: Database) -> None:
+    manager = add_staff(database, "Morgan", Role.manager)
+    opened = access.open_dashboard_session(database, *_sign_in(database, manager), SECRET)
+    assert opened is not None
+    later = dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=access.DASHBOARD_SESSION_SECONDS + 1)
+    assert access.dashboard_session_staff(database, opened.session_id, now=later) is None
+    assert access.dashboard_session_staff(database, opened.session_id) == opened.staff
