@@ -81,4 +81,7 @@ def build_application(
     application.job_queue.run_repeating(
         digest_job.send_digests, interval=digest_job.CHECK_EVERY_SECONDS, first=1, name="digest"
     )
+    application.job_queue.run_repeating(
+        digest_job.purge_old_records, interval=digest_job.PURGE_EVERY, first=digest_job.FIRST_PURGE_AFTER, name="purge"
+    )
     return application

@@ -1,4 +1,5 @@
-"""The daily digest, run by the JobQueue every minute and sent once per working day per member of staff.
+"""The daily digest, run by the JobQueue every minute and sent once per working day per member of staff; and
+the daily purge of what is past its retention period (throughcare/retention.py).
 
 Checking every minute, rather than scheduling one run a day, is what keeps a restart from skipping a digest:
 a gateway that starts after the digest time sends the day's digests it finds unsent. The claim in the
@@ -17,13 +18,17 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.gateway import gateway, off_loop
-from throughcare import access, delivery, digest
+from throughcare import access, delivery, digest, retention
 from throughcare.workdays import is_working_day
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 60
 # Telegram redelivers an update for at most a day; handled update ids are kept a little longer.
 KEEP_UPDATES = dt.timedelta(days=2)
+PURGE_EVERY = dt.timedelta(days=1)
+# Long enough for a gateway to start and settle; a gateway restarted daily still purges, a gateway that
+# restarts every few minutes would purge rarely, which a missed day only delays.
+FIRST_PURGE_AFTER = dt.timedelta(minutes=10)
 
 
 async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
@@ -45,3 +50,21 @@ async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
             await off_loop(delivery.digest_failed, gw.db, account.staff_id, today)
             continue
         await off_loop(delivery.digest_sent, gw.db, account.staff_id, today)
+
+
+async def purge_old_records(context: ContextTypes.DEFAULT_TYPE) -> None:
+    """Delete what is past its retention period in the case store and in Rasa's tracker store. Several gateways
+    may run it: deleting what another already deleted deletes nothing."""
+    gw = gateway(context)
+    try:
+        tracker_url = retention.tracker_store_url_from_env()
+    except retention.TrackerStoreError as err:
+        logger.warning("Conversations in the tracker store not purged: %s", err)
+        tracker_url = None
+    try:
+        deleted = await off_loop(retention.purge, gw.db, retention.Cutoffs.from_retention(gw.clock()), tracker_url)
+    except SQLAlchemyError as err:
+        # The type only: a database error's text can carry the values of the statement.
+        logger.warning("Purge not finished (%s); it runs again tomorrow", type(err).__name__)
+        return
+    logger.info("Purged what is past its retention: %s", ", ".join(f"{n} {what}" for what, n in deleted.counts.items()))

@@ -1,10 +1,14 @@
 # Settings shared by the run scripts: the embedded default unless the caller has set otherwise.
 # Sourced, not run.
+# Databases, logs and the secret hold health data or keys: everything the scripts and servers create is
+# owner-only, and what an older checkout made before this line is made so too.
+umask 077
 mkdir -p var/log
+chmod -R go= var
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/throughcare.db}"
 if [ -z "${THROUGHCARE_SECRET:-}" ]; then
   # The demo's signing secret is made once per checkout and never committed.
-  [ -s var/secret ] || (umask 077 && .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > var/secret)
+  [ -s var/secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > var/secret
   THROUGHCARE_SECRET="$(cat var/secret)"
   export THROUGHCARE_SECRET
 fi
