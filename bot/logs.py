@@ -1,10 +1,14 @@
-"""Logging that never shows the bot token or the signing secret, whatever library wrote the line."""
+"""Logging that never shows the bot token, the signing secret, a signed staff token or a prison number,
+whatever library wrote the line (an exception's text can quote a request, a payload or a message)."""
 
 from __future__ import annotations
 
 import logging
 
+from throughcare import identity, prison_numbers
+
 REDACTED = "[redacted]"
+PRISON_NUMBER = "[prison number]"
 
 
 class RedactSecrets(logging.Filter):
@@ -15,7 +19,8 @@ class RedactSecrets(logging.Filter):
     def _clean(self, text: str) -> str:
         for secret in self.secrets:
             text = text.replace(secret, REDACTED)
-        return text
+        text = identity.TOKEN.sub(REDACTED, text)
+        return prison_numbers.FIND.sub(PRISON_NUMBER, text)
 
     def filter(self, record: logging.LogRecord) -> bool:
         record.msg, record.args = self._clean(record.getMessage()), ()
