@@ -1,7 +1,10 @@
 """Walking a protocol checklist one step at a time: start or resume, done, skip with a reason, back, why, stop.
 
 Progress lives in the case store against the client's episode; the conversation only remembers which
-checklist and step are on screen (slots), so any server can carry on the walk.
+checklist, step and client are on screen (slots), so any server can carry on the walk.
+
+A walk owns its client and its step. Writes go to the walk's client, never to whoever the conversation last
+asked about; a button names the card it was on, so a stale or repeated press changes nothing and says so.
 """
 
 from __future__ import annotations
@@ -10,14 +13,16 @@ from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
 from actions.common import (
-    WALK_BUTTONS,
+    WALK_SLOTS,
     Answer,
     Refusal,
     ThroughcareAction,
+    Walk,
     button,
     database,
     knowledge,
     off_loop,
+    open_walk,
     require_prison_number,
     require_staff,
     today,
@@ -32,6 +37,11 @@ from throughcare.search import default_search
 
 NOTHING_OPEN = 'No checklist is open. Say, for example, "start the release checklist for A1234BC".'
 CHANGED_MIND = {"stop", "cancel", "never mind", "nevermind", "no", "don't skip", "dont skip", "back"}
+STALE_CARD = "That button is from an earlier card, so nothing was changed."
+CLOSED_CARD = "That checklist is no longer open, so nothing was changed."
+# Buttons that move or change the walk must name their card; Stop and Why change no record, so a bare
+# "/checklist_stop" (the gateway's /cancel) still works.
+NEEDS_CARD = {"step_done", "step_skip", "step_back"}
 
 
 def _named_procedure(message: Message, tracker: Tracker) -> Procedure | None:
@@ -54,14 +64,41 @@ def _named_procedure(message: Message, tracker: Tracker) -> Procedure | None:
     return knowledge().procedures.get(active) if active else None
 
 
-def _walk(message: Message, tracker: Tracker) -> tuple[Procedure, str]:
-    """The checklist and step on screen. With none open, a sentence was more likely a question than a reply."""
-    procedure = knowledge().procedures.get(tracker.get_slot("checklist") or "")
-    step_id = tracker.get_slot("checklist_step")
-    if procedure is None or step_id is None:
+def _pressed_card(message: Message) -> dict[str, str] | None:
+    """The card a button was on, from its payload; None for typed words."""
+    if not message.text.startswith("/"):
+        return None
+    card = {name: message.entity(name) for name in ("checklist", "step", "prison_number")}
+    return {name: value for name, value in card.items() if value}
+
+
+def _still_on(walk: Walk, intro: str) -> Answer:
+    return Answer(f"{intro}\n{walk.reminder()}", buttons=walk.buttons())
+
+
+def _walk(message: Message, tracker: Tracker, reply: bool = False) -> Walk:
+    """The walk on screen, checked against what the message says it is about.
+
+    With none open, a sentence was more likely a question than a reply. `reply` is for the skip reason, whose
+    free text may mention anything, so it is not read for a client.
+    """
+    walk = open_walk(tracker)
+    card = _pressed_card(message)
+    if walk is None:
+        if card:
+            raise Refusal(Answer(f'{CLOSED_CARD} Say "start the checklist for A1234BC" to carry on with a walk.'))
         hits = default_search().search(message.text) if len(message.text.split()) >= 3 else []
         raise Refusal(answer_from_hits(hits) if hits else Answer(NOTHING_OPEN))
-    return procedure, step_id
+    if card is not None and not reply:
+        if (not card and message.intent in NEEDS_CARD) or (card and card != walk.card()):
+            raise Refusal(_still_on(walk, STALE_CARD))
+    elif message.prison_number_is_new and message.prison_number != walk.client and not reply:
+        raise Refusal(
+            _still_on(
+                walk, f"The checklist open is for {walk.client}, not {message.prison_number}, so nothing was changed."
+            )
+        )
+    return walk
 
 
 def _overview(procedure: Procedure) -> Answer:
@@ -73,6 +110,11 @@ def _overview(procedure: Procedure) -> Answer:
     lines.append(answers.source_line(procedure.source))
     lines.append(f'To walk it for a client, say "start the {procedure.title.lower()} checklist for A1234BC".')
     return Answer("\n".join(lines), cited=str(procedure.source), topic=f"procedure:{procedure.id}")
+
+
+def _walk_slots(walk: Walk | None) -> list[SlotSet]:
+    values = (walk.procedure.id, walk.step.id, walk.client) if walk else (None, None, None)
+    return [SlotSet(slot, value) for slot, value in zip(WALK_SLOTS, values, strict=True)]
 
 
 def _step_card(procedure: Procedure, step: Step, facts: EpisodeFacts, intro: str = "") -> Answer:
@@ -91,12 +133,13 @@ def _step_card(procedure: Procedure, step: Step, facts: EpisodeFacts, intro: str
     if step.clinical:
         lines.append(answers.CLINICAL_NOTE)
     lines.append(answers.source_line(step.source))
+    walk = Walk(procedure, step, facts.prison_number)
     return Answer(
         "\n".join(lines),
-        buttons=WALK_BUTTONS,
+        buttons=walk.buttons(),
         cited=str(step.source),
         topic=f"procedure:{procedure.id}",
-        events=[SlotSet("checklist", procedure.id), SlotSet("checklist_step", step.id)],
+        events=_walk_slots(walk),
     )
 
 
@@ -112,7 +155,7 @@ def _next_card(procedure: Procedure, facts: EpisodeFacts, intro: str) -> Answer:
         f"{answers.source_line(procedure.source)}",
         cited=str(procedure.source),
         topic=f"procedure:{procedure.id}",
-        events=[SlotSet("checklist", None), SlotSet("checklist_step", None)],
+        events=_walk_slots(None),
     )
 
 
@@ -144,36 +187,49 @@ class ActionStepDone(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
-        procedure, step_id = _walk(message, tracker)
-        number = require_prison_number(message)
-        facts = await off_loop(store.mark_step, database(), number, procedure.id, step_id, StepStatus.done, staff.id)
-        return _next_card(procedure, facts, f"Marked done: {procedure.step(step_id).what}\n")
+        walk = _walk(message, tracker)
+        facts = await off_loop(
+            store.mark_step, database(), walk.client, walk.procedure.id, walk.step.id, StepStatus.done, staff.id
+        )
+        return _next_card(walk.procedure, facts, f"Marked done: {walk.step.what}\n")
 
 
 class ActionSkipStep(ThroughcareAction):
     def name(self) -> str:
         return "action_skip_step"
 
+    # The reason the form took is good for this one answer only, whatever the outcome.
+    clears_slots = ("skip_reason",)
+
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
-        procedure, step_id = _walk(message, tracker)
-        number = require_prison_number(message)
-        step = procedure.step(step_id)
         asked = tracker.get_slot("skip_reason")
-        reason = (asked or skip_reason(message.text)).strip()
-        clear = [SlotSet("skip_reason", None)]
+        walk = _walk(message, tracker, reply=bool(asked))
+        if asked and message.text.startswith("/"):
+            # A button or command pressed while the reason was asked is not a reason: nothing is skipped.
+            if message.intent == "checklist_stop":
+                return _stopped(walk)
+            return _still_on(walk, "OK, not skipped.")
+        # A Skip button carries no reason: only typed words ("skip, he was in court") can.
+        typed = "" if message.text.startswith("/") else skip_reason(message.text)
+        reason = (asked or typed).strip()
         if asked and reason.lower() in CHANGED_MIND:
-            return Answer(f"OK, not skipped. Still on: {step.what}", events=clear)
+            return _still_on(walk, "OK, not skipped.")
         if len(reason) < 3:
             # The form asks for the reason and takes the next message as it, whatever words it uses.
             return Answer("", events=[ActiveLoop("skip_reason_form")])
         facts = await off_loop(
-            store.mark_step, database(), number, procedure.id, step_id, StepStatus.skipped, staff.id, reason
+            store.mark_step,
+            database(),
+            walk.client,
+            walk.procedure.id,
+            walk.step.id,
+            StepStatus.skipped,
+            staff.id,
+            reason,
         )
-        warning = " This step is mandatory, so the skip stands out in the record." if step.mandatory else ""
-        answer = _next_card(procedure, facts, f'Skipped, with the reason recorded: "{reason}".{warning}\n')
-        answer.events += clear
-        return answer
+        warning = " This step is mandatory, so the skip stands out in the record." if walk.step.mandatory else ""
+        return _next_card(walk.procedure, facts, f'Skipped, with the reason recorded: "{reason}".{warning}\n')
 
 
 class ActionStepBack(ThroughcareAction):
@@ -182,13 +238,13 @@ class ActionStepBack(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         await require_staff(tracker)
-        procedure, step_id = _walk(message, tracker)
-        facts = await off_loop(store.episode_facts, database(), require_prison_number(message))
-        steps = applicable_steps(procedure, facts, today())
-        index = next((n for n, s in enumerate(steps) if s.id == step_id), 0)
+        walk = _walk(message, tracker)
+        facts = await off_loop(store.episode_facts, database(), walk.client)
+        steps = applicable_steps(walk.procedure, facts, today())
+        index = next((n for n, s in enumerate(steps) if s.id == walk.step.id), 0)
         if index == 0:
-            return _step_card(procedure, steps[0], facts, "This is the first step.\n")
-        return _step_card(procedure, steps[index - 1], facts, "Back one step.\n")
+            return _step_card(walk.procedure, steps[0], facts, "This is the first step.\n")
+        return _step_card(walk.procedure, steps[index - 1], facts, "Back one step.\n")
 
 
 class ActionStepWhy(ThroughcareAction):
@@ -196,8 +252,8 @@ class ActionStepWhy(ThroughcareAction):
         return "action_step_why"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        procedure, step_id = _walk(message, tracker)
-        step = procedure.step(step_id)
+        await require_staff(tracker)
+        step = _walk(message, tracker).step
         text = f"Why: {step.why}"
         if step.clinical:
             text += f"\n{answers.CLINICAL_NOTE}"
@@ -209,10 +265,13 @@ class ActionStopChecklist(ThroughcareAction):
         return "action_stop_checklist"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        procedure, _ = _walk(message, tracker)
-        number = message.prison_number or "the client"
-        name = procedure.id.replace("_", " ")
-        return Answer(
-            f'Stopped. Everything marked so far is saved. Say "resume the {name} checklist for {number}" to carry on.',
-            events=[SlotSet("checklist", None), SlotSet("checklist_step", None)],
-        )
+        await require_staff(tracker)
+        return _stopped(_walk(message, tracker))
+
+
+def _stopped(walk: Walk) -> Answer:
+    name = walk.procedure.id.replace("_", " ")
+    return Answer(
+        f'Stopped. Everything marked so far is saved. Say "resume the {name} checklist for {walk.client}" to carry on.',
+        events=_walk_slots(None),
+    )

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import datetime as dt
 import functools
+import json
 import logging
 from abc import ABC, abstractmethod
 from collections.abc import Callable
@@ -19,7 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 from actions.parsing import Message, read_message
 from throughcare import identity, prison_numbers, store
 from throughcare.db import Database, default_engine
-from throughcare.knowledge import Knowledge, default_knowledge
+from throughcare.knowledge import Knowledge, Procedure, Step, default_knowledge
 
 logger = logging.getLogger(__name__)
 T = TypeVar("T")
@@ -37,13 +38,15 @@ NO_WORDS = 'I work with words. Try "what\'s next for A1234BC?" or "help".'
 MAX_MESSAGE_LENGTH = 1500
 
 
-WALK_BUTTONS = [
-    {"title": "Done", "payload": "/step_done"},
-    {"title": "Skip", "payload": "/step_skip"},
-    {"title": "Why?", "payload": "/step_why"},
-    {"title": "Back", "payload": "/step_back"},
-    {"title": "Stop", "payload": "/checklist_stop"},
+WALK_ACTIONS = [
+    ("Done", "step_done"),
+    ("Skip", "step_skip"),
+    ("Why?", "step_why"),
+    ("Back", "step_back"),
+    ("Stop", "checklist_stop"),
 ]
+# The conversation remembers the walk on screen in these slots; only signed checklist actions set them.
+WALK_SLOTS = ("checklist", "checklist_step", "checklist_client")
 
 
 @dataclass
@@ -133,14 +136,40 @@ def unknown_client_answer(prison_number: str, error: store.UnknownClient) -> Ans
     )
 
 
-def walk_reminder(tracker: Tracker) -> str | None:
-    """The step still open on screen, for answers given in the middle of a checklist walk."""
+@dataclass(frozen=True)
+class Walk:
+    """The checklist walk on screen: which procedure, which step, for which client.
+
+    The walk owns its client: a question about another client in the middle of it changes nothing here.
+    """
+
+    procedure: Procedure
+    step: Step
+    client: str
+
+    def card(self) -> dict[str, str]:
+        return {"checklist": self.procedure.id, "step": self.step.id, "prison_number": self.client}
+
+    def buttons(self) -> list[dict]:
+        """A card's buttons name the card, so a stale or repeated press can be told from a fresh one."""
+        card = json.dumps(self.card(), separators=(",", ":"))
+        return [button(title, f"/{intent}{card}") for title, intent in WALK_ACTIONS]
+
+    def reminder(self) -> str:
+        return (
+            f"Still on the {self.procedure.title.lower()} checklist for {self.client}: {self.step.what}\n"
+            "Say done, skip, why, back or stop."
+        )
+
+
+def open_walk(tracker: Tracker) -> Walk | None:
     procedure = default_knowledge().procedures.get(tracker.get_slot("checklist") or "")
     step_id = tracker.get_slot("checklist_step")
     step = next((s for s in procedure.steps if s.id == step_id), None) if procedure else None
-    if procedure is None or step is None:
+    client = tracker.get_slot("checklist_client")
+    if procedure is None or step is None or not client:
         return None
-    return f"Still on the {procedure.title.lower()} checklist: {step.what}\nSay done, skip, why, back or stop."
+    return Walk(procedure, step, client)
 
 
 class ThroughcareAction(Action, ABC):
@@ -148,12 +177,15 @@ class ThroughcareAction(Action, ABC):
 
     # A question asked in the middle of a checklist walk is answered, then the walk carries on.
     answers_during_walk = False
+    # Slots cleared however the action ends, refusals included, so nothing lingers for a later write.
+    clears_slots: tuple[str, ...] = ()
 
     @abstractmethod
     async def answer(self, message: Message, tracker: Tracker) -> Answer: ...
 
     async def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: dict) -> list[dict[str, Any]]:
         message = read_message(tracker)
+        signed = signed_staff_id(tracker) is not None
         if len(message.text) > MAX_MESSAGE_LENGTH:
             answer = Answer(TOO_LONG, fell_back=True)
         elif message.text and not any(ch.isalnum() for ch in message.text):
@@ -161,7 +193,8 @@ class ThroughcareAction(Action, ABC):
         else:
             try:
                 answer = await self.answer(message, tracker)
-                if message.prison_number_is_new:
+                # Only a signed message may set the client that later signed questions and writes fall back on.
+                if message.prison_number_is_new and signed:
                     answer.events.append(SlotSet("prison_number", message.prison_number))
             except Refusal as refusal:
                 answer = refusal.answer
@@ -172,10 +205,12 @@ class ThroughcareAction(Action, ABC):
             except SQLAlchemyError:
                 logger.exception("database error in %s", self.name())
                 answer = Answer(DATABASE_DOWN)
-        reminder = walk_reminder(tracker) if self.answers_during_walk and answer.text else None
-        if reminder:
-            answer.text += f"\n\n{reminder}"
-            answer.buttons = answer.buttons + WALK_BUTTONS
+        # The walk on screen is case context: only its signed owner sees it.
+        walk = open_walk(tracker) if self.answers_during_walk and answer.text and signed else None
+        if walk:
+            answer.text += f"\n\n{walk.reminder()}"
+            answer.buttons = answer.buttons + walk.buttons()
+        answer.events += [SlotSet(slot, None) for slot in self.clears_slots]
         if answer.text:
             dispatcher.utter_message(text=answer.text, buttons=answer.buttons or None)
         await self._log(tracker, message, answer)

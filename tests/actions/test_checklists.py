@@ -1,5 +1,7 @@
+import json
 import re
 
+import pytest
 from sqlalchemy import select
 
 from actions.checklists import (
@@ -14,7 +16,7 @@ from actions.protocol import ActionDefineTerm
 from throughcare import store
 from throughcare.models import Client, Episode
 
-WALK = {"prison_number": "A1234BC", "checklist": "transfer"}
+WALK = {"prison_number": "A1234BC", "checklist": "transfer", "checklist_client": "A1234BC"}
 
 
 def on_step(step_id: str) -> dict:
@@ -71,6 +73,9 @@ def test_a_skip_without_a_reason_asks_for_one_and_records_nothing(run, case_db, 
         {k: e.get(k) for k in ("event", "name")} for e in asked.events
     ]
     assert ("transfer", first) not in store.episode_facts(case_db, "A1234BC").progress
+    card = {"checklist": "transfer", "step": first, "prison_number": "A1234BC"}
+    pressed = _press(run, ActionSkipStep(), "step_skip", card, on_step(first))
+    assert pressed.text == "" and ("transfer", first) not in store.episode_facts(case_db, "A1234BC").progress
     answered = run(ActionSkipStep(), "he refused", "step_skip", slots={**on_step(first), "skip_reason": "he refused"})
     assert "he refused" in answered.text
     assert store.episode_facts(case_db, "A1234BC").progress[("transfer", first)] == "skipped"
@@ -96,13 +101,14 @@ def test_a_question_in_the_middle_of_a_walk_is_answered_and_the_walk_goes_on(run
     step = knowledge.procedures["transfer"].steps[1]
     term = run(ActionDefineTerm(), "what does NDTMS stand for", "define_term", slots=on_step(step.id))
     assert term.text.startswith("NDTMS:")
-    assert f"Still on the transfer to another prison checklist: {step.what}" in term.text
+    assert f"Still on the transfer to another prison checklist for A1234BC: {step.what}" in term.text
+    card = f'{{"checklist":"transfer","step":"{step.id}","prison_number":"A1234BC"}}'
     assert [b["payload"] for b in term.buttons][-5:] == [
-        "/step_done",
-        "/step_skip",
-        "/step_why",
-        "/step_back",
-        "/checklist_stop",
+        f"/step_done{card}",
+        f"/step_skip{card}",
+        f"/step_why{card}",
+        f"/step_back{card}",
+        f"/checklist_stop{card}",
     ]
     outside_a_walk = run(ActionDefineTerm(), "what does NDTMS stand for", "define_term")
     assert "Still on" not in outside_a_walk.text
@@ -159,3 +165,122 @@ def test_a_checklist_button_starts_the_checklist_it_names(run) -> None:
         [{"entity": "checklist", "value": "triage", **span}, {"entity": "prison_number", "value": "A1234BC", **span}],
     )
     assert started.slot("checklist") == "triage" and "step 1 of" in started.text
+
+
+def _press(run, action, intent: str, card: dict, slots: dict, signed: bool = True):  # type: ignore[no-untyped-def]
+    """A walk card's button, as Rasa parses its payload: the intent, and the card's names as entities."""
+    payload = f"/{intent}" + json.dumps(card, separators=(",", ":"))
+    entities = [{"entity": name, "value": value} for name, value in card.items()]
+    return run(action, payload, intent, entities, slots=slots, signed=signed)
+
+
+def _other_client(case_db) -> str:  # type: ignore[no-untyped-def]
+    with case_db.transaction() as session:
+        return session.scalar(
+            select(Client.prison_number)
+            .join(Episode)
+            .where(Episode.closure_date.is_(None), Client.prison_number != "A1234BC")
+            .order_by(Client.prison_number)
+        )
+
+
+def _progress(case_db, number: str) -> dict:  # type: ignore[no-untyped-def]
+    return {
+        key: status for key, status in store.episode_facts(case_db, number).progress.items() if key[0] == "transfer"
+    }
+
+
+def test_done_after_a_question_about_another_client_marks_the_walks_client(run, case_db, knowledge) -> None:
+    first = knowledge.procedures["transfer"].steps[0].id
+    other = _other_client(case_db)
+    # The question about another client moved the conversation's client, not the walk's.
+    walk = {**on_step(first), "prison_number": other}
+    card = {"checklist": "transfer", "step": first, "prison_number": "A1234BC"}
+    done = _press(run, ActionStepDone(), "step_done", card, walk)
+    assert "Marked done" in done.text and "for A1234BC" in done.text
+    assert _progress(case_db, "A1234BC")[("transfer", first)] == "done"
+    assert ("transfer", first) not in _progress(case_db, other)
+
+    typed = run(ActionStepDone(), "done", "step_done", slots={**walk, "checklist_step": done.slot("checklist_step")})
+    assert "for A1234BC" in typed.text
+    assert _progress(case_db, other) == {}
+
+
+def test_done_naming_another_client_than_the_walks_changes_nothing(run, case_db, knowledge) -> None:
+    first = knowledge.procedures["transfer"].steps[0].id
+    other = _other_client(case_db)
+    refused = run(
+        ActionStepDone(),
+        f"done for {other}",
+        "step_done",
+        [{"entity": "prison_number", "value": other}],
+        on_step(first),
+    )
+    assert f"is for A1234BC, not {other}, so nothing was changed" in refused.text
+    assert _progress(case_db, "A1234BC") == {} and _progress(case_db, other) == {}
+
+
+def test_a_stale_or_repeated_press_changes_nothing_and_says_so(run, case_db, knowledge) -> None:
+    first, second = (s.id for s in knowledge.procedures["transfer"].steps[:2])
+    card = {"checklist": "transfer", "step": first, "prison_number": "A1234BC"}
+    done = _press(run, ActionStepDone(), "step_done", card, on_step(first))
+    assert done.slot("checklist_step") == second
+
+    # The same card pressed again (a double press, or a card scrolled back to) is now stale.
+    again = _press(run, ActionStepDone(), "step_done", card, on_step(second))
+    assert "from an earlier card, so nothing was changed" in again.text
+    assert _progress(case_db, "A1234BC") == {("transfer", first): "done"}
+    skip = _press(run, ActionSkipStep(), "step_skip", card, on_step(second))
+    back = _press(run, ActionStepBack(), "step_back", card, on_step(second))
+    for answer in (skip, back):
+        assert "nothing was changed" in answer.text
+        assert not [e for e in answer.events if e.get("name") in ("checklist_step", "active_loop")]
+    # A bare button with no card (from before cards named themselves) is treated as stale too.
+    bare = run(ActionStepDone(), "/step_done", "step_done", slots=on_step(second))
+    assert "nothing was changed" in bare.text
+    assert _progress(case_db, "A1234BC") == {("transfer", first): "done"}
+
+    # A card for a walk that has since been stopped changes nothing either.
+    closed = _press(run, ActionStepDone(), "step_done", card, {"prison_number": "A1234BC"})
+    assert "no longer open, so nothing was changed" in closed.text
+
+
+@pytest.mark.parametrize(
+    "pressed",
+    ["/checklist_stop", '/step_done{"checklist":"transfer"}', "/step_skip", "/ask_protocol"],
+    ids=["stop or /cancel", "done button", "skip button", "another button"],
+)
+def test_a_button_pressed_while_the_skip_reason_is_asked_skips_nothing(run, case_db, knowledge, pressed) -> None:
+    first = knowledge.procedures["transfer"].steps[0].id
+    intent = pressed[1:].split("{")[0]
+    answered = run(ActionSkipStep(), pressed, intent, slots={**on_step(first), "skip_reason": pressed})
+    assert "Skipped" not in answered.text
+    assert _progress(case_db, "A1234BC") == {}
+    assert answered.slot("skip_reason") is None
+    if intent == "checklist_stop":
+        assert answered.slot("checklist") is None and "Stopped" in answered.text
+    else:
+        assert "not skipped" in answered.text
+
+
+def test_an_unsigned_message_in_a_signed_walk_changes_nothing_a_later_write_uses(run, case_db, knowledge) -> None:
+    first = knowledge.procedures["transfer"].steps[0].id
+    other = _other_client(case_db)
+    mentions = [{"entity": "prison_number", "value": other}]
+    asked = run(ActionDefineTerm(), f"what does NDTMS mean for {other}", "define_term", mentions, on_step(first), False)
+    assert not [e for e in asked.events if e.get("name") == "prison_number"]
+    # Nor does it see the walk's client.
+    assert "A1234BC" not in asked.text and not asked.buttons
+
+    card = {"checklist": "transfer", "step": first, "prison_number": "A1234BC"}
+    for action, intent in ((ActionStepDone(), "step_done"), (ActionStopChecklist(), "checklist_stop")):
+        pressed = _press(run, action, intent, card, on_step(first), signed=False)
+        assert "signed-in staff" in pressed.text
+        assert not [e for e in pressed.events if e.get("name") in ("checklist", "checklist_step")]
+
+    # An unsigned answer to a signed member's skip prompt records nothing and does not linger for later.
+    reason = run(
+        ActionSkipStep(), "attacker text", "step_skip", slots={**on_step(first), "skip_reason": "x y z"}, signed=False
+    )
+    assert reason.slot("skip_reason") is None
+    assert _progress(case_db, "A1234BC") == {}

@@ -7,7 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from throughcare import store
-from throughcare.models import Episode, GuidanceQuery
+from throughcare.models import Episode, GuidanceQuery, ReferralRoute
 
 pytestmark = pytest.mark.rasa
 
@@ -68,3 +68,60 @@ def test_every_message_is_logged_for_managers(assistant) -> None:
         rows = session.scalars(select(GuidanceQuery).where(GuidanceQuery.conversation_id == sender)).all()
     assert [(r.text, r.action) for r in rows] == [("what does TTG mean", "action_define_term")]
     assert rows[0].cited and rows[0].intent == "define_term"
+
+
+def a_new_client(assistant, prefix: str) -> str:  # type: ignore[no-untyped-def]
+    """A client referred just now, so the test owns their record whatever else the session has done."""
+    number = f"{prefix}{uuid.uuid4().int % 10_000:04d}ZZ"
+    store.record_referral(assistant.db, number, ReferralRoute.staff_referral, dt.date.today(), assistant.staff_id)
+    return number
+
+
+def buttons(replies: list[dict]) -> dict[str, str]:
+    return {b["title"]: b["payload"] for r in replies for b in r.get("buttons") or []}
+
+
+def test_done_pressed_after_a_question_about_another_client_lands_on_the_walks_client(assistant) -> None:
+    sender = conversation()
+    walked, other = a_new_client(assistant, "W"), a_new_client(assistant, "X")
+    card = buttons(assistant.say(sender, f"start the initial assessment checklist for {walked}"))
+    asked = assistant.text(sender, f"when is {other}'s triage due?")
+    assert other in asked and f"checklist for {walked}" in asked
+
+    done = assistant.text(sender, card["Done"])
+    assert "Marked done" in done and walked in done
+    assert store.episode_facts(assistant.db, walked).progress
+    assert store.episode_facts(assistant.db, other).progress == {}
+
+    # Pressing the same Done again (a double press) changes nothing and says so.
+    again = assistant.text(sender, card["Done"])
+    assert "nothing was changed" in again
+    assert len(store.episode_facts(assistant.db, walked).progress) == 1
+
+
+def test_stop_while_the_skip_reason_is_asked_skips_nothing(assistant) -> None:
+    sender = conversation()
+    walked = a_new_client(assistant, "Y")
+    card = buttons(assistant.say(sender, f"start the initial assessment checklist for {walked}"))
+    assert "reason" in assistant.text(sender, card["Skip"])
+    stopped = assistant.text(sender, "/checklist_stop")
+    assert "Stopped" in stopped and "Skipped" not in stopped
+    assert store.episode_facts(assistant.db, walked).progress == {}
+    # The conversation is not left waiting for a reason: the next words are read as a question.
+    assert "Source:" in assistant.text(sender, "what does TTG mean")
+
+
+def test_an_unsigned_sender_cannot_steer_a_signed_walk(assistant) -> None:
+    sender = conversation()
+    walked, other = a_new_client(assistant, "V"), a_new_client(assistant, "U")
+    card = buttons(assistant.say(sender, f"start the initial assessment checklist for {walked}"))
+    peek = assistant.say(sender, "what does TTG mean", signed=False)
+    assert walked not in str(peek)
+    assistant.text(sender, f"whats next for {other}", signed=False)
+    assert "reason" in assistant.text(sender, card["Skip"])
+    assert "signed-in staff" in assistant.text(sender, "because I say so", signed=False)
+    # The signed owner carries on: their Done lands on their walk's client, and no reason lingers.
+    assert walked in assistant.text(sender, "done")
+    progress = store.episode_facts(assistant.db, walked).progress
+    assert list(progress.values()) == ["done"]
+    assert store.episode_facts(assistant.db, other).progress == {}

@@ -46,7 +46,7 @@ def test_a_procedure_is_walked_interrupted_and_resumed(assistant, procedure_id: 
     assert "Marked done" in done and steps[1].what in done
 
     interrupted = assistant.text(sender, "what does NDTMS stand for")
-    assert "NDTMS:" in interrupted and f"Still on the {name} checklist: {steps[1].what}" in interrupted
+    assert "NDTMS:" in interrupted and f"Still on the {name} checklist for {number}: {steps[1].what}" in interrupted
     why = assistant.text(sender, "why")
     assert why.startswith("Why:") and re.search(r"Source: 00\d", why)
 
