@@ -59,7 +59,7 @@ class Settings:
             rate_limit=_int(env, "TELEGRAM_RATE_LIMIT", 20),
             webhook_url=webhook_url,
             webhook_secret=webhook_secret,
-            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or "127.0.0.1",
+            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or env.get("THROUGHCARE_HOST") or "127.0.0.1",
             webhook_port=_int(env, "TELEGRAM_WEBHOOK_PORT", 8443),
         )
 

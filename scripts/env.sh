@@ -6,6 +6,9 @@ umask 077
 mkdir -p var/log
 chmod -R go= var
 export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/throughcare.db}"
+# The one setting for where every server listens (Rasa, the action server, the dashboard, the Telegram webhook):
+# this machine only, unless a deployment puts them behind TLS or on a private network (README, docs/security.md).
+export THROUGHCARE_HOST="${THROUGHCARE_HOST:-127.0.0.1}"
 if [ -z "${THROUGHCARE_SECRET:-}" ]; then
   # The demo's signing secret is made once per checkout and never committed.
   [ -s var/secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > var/secret

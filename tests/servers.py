@@ -73,7 +73,7 @@ class Assistant:
         return "\n".join(m.get("text") or "" for m in self.say(sender, text, signed))
 
 
-def _wait_until_up(urls: list[str], processes: list[subprocess.Popen], log: Path) -> None:
+def wait_until_up(urls: list[str], processes: list[subprocess.Popen], log: Path) -> None:
     deadline = time.monotonic() + START_TIMEOUT
     while time.monotonic() < deadline:
         if any(p.poll() is not None for p in processes):
@@ -147,6 +147,7 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
         **settings,
         identity.SECRET_ENV: SECRET,
         "SQLALCHEMY_SILENCE_UBER_WARNING": "1",
+        "SANIC_HOST": "127.0.0.1",
         "TF_CPP_MIN_LOG_LEVEL": "3",
         "PYTHONWARNINGS": "ignore",
     }
@@ -172,6 +173,8 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
                 [
                     str(REPO_ROOT / ".venv-rasa/bin/rasa"),
                     "run",
+                    "--interface",
+                    "127.0.0.1",
                     "--port",
                     str(rasa_port),
                     "--endpoints",
@@ -188,7 +191,7 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
             ),
         ]
         try:
-            _wait_until_up([f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/"], processes, log)
+            wait_until_up([f"http://127.0.0.1:{action_port}/health", f"http://127.0.0.1:{rasa_port}/"], processes, log)
             url = f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook"
             yield Assistant(request.param, url, db, demo_practitioner_id(db), log, processes[1].pid)
         finally:
