@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, ExceptionContext, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
 from throughcare.knowledge import REPO_ROOT
@@ -22,15 +22,29 @@ def database_url() -> str:
 
 
 def make_engine(url: str) -> Engine:
+    # hide_parameters: a failed statement's values (prison numbers, skip reasons) must not reach a log or an error.
     if url.startswith("sqlite"):
         path = url.removeprefix("sqlite:///")
         if path and path != ":memory:":
             create_owner_only(Path(path))
-        engine = create_engine(url, connect_args={"timeout": 15})
+        engine = create_engine(url, connect_args={"timeout": 15}, hide_parameters=True)
         event.listen(engine, "connect", _sqlite_pragmas)
         return engine
     # pool_pre_ping: a database restarted under a running action server must not cost the next user an error.
-    return create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5})
+    engine = create_engine(url, pool_pre_ping=True, connect_args={"connect_timeout": 5}, hide_parameters=True)
+    event.listen(engine, "handle_error", _without_detail)
+    return engine
+
+
+def _without_detail(context: ExceptionContext) -> None:
+    """Take PostgreSQL's detail out of the error: it quotes the values, such as the prison number a unique index
+    refused ("Key (prison_number)=(A1234BC) already exists"), and errors are logged."""
+    detail = getattr(getattr(context.original_exception, "diag", None), "message_detail", None)
+    if not detail:
+        return
+    for error in (context.original_exception, context.sqlalchemy_exception):
+        if error is not None:
+            error.args = tuple(a.replace(detail, "(hidden)") if isinstance(a, str) else a for a in error.args)
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

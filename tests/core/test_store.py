@@ -1,13 +1,25 @@
 """The case store on SQLite and, where a server is reachable, PostgreSQL."""
 
 import datetime as dt
+import logging
 
 import pytest
 from sqlalchemy import func, select
+from sqlalchemy.exc import IntegrityError
 
 from throughcare import store
 from throughcare.demo import demo_practitioner_id, load_demo_data
-from throughcare.models import AuditEvent, ChecklistProgress, Episode, GuidanceQuery, StepStatus, week_of
+from throughcare.models import (
+    AuditEvent,
+    ChecklistProgress,
+    Client,
+    Episode,
+    GuidanceQuery,
+    OpenStep,
+    Role,
+    StepStatus,
+    week_of,
+)
 
 
 def first_referred(db) -> str:  # type: ignore[no-untyped-def]
@@ -107,12 +119,89 @@ def test_a_failed_update_leaves_nothing_half_written(demo_database, today) -> No
     assert count(demo_database, AuditEvent) == audits
 
 
-def test_referral_opens_an_episode_once(demo_database, today) -> None:
+def test_referral_opens_an_episode_once_and_a_second_referral_is_told_whose_it_is(demo_database, today) -> None:
     staff = demo_practitioner_id(demo_database)
+    colleague = store.add_staff(demo_database, "Sam Okafor", Role.practitioner)
     facts = store.record_referral(demo_database, "k7777zz", store.ReferralRoute.staff_referral, today, staff)
     assert (facts.prison_number, facts.stage) == ("K7777ZZ", "referred")
-    with pytest.raises(store.CaseError, match="already has an open referral"):
+    with pytest.raises(store.AlreadyReferred) as again:
+        store.record_referral(demo_database, "K7777ZZ", store.ReferralRoute.staff_referral, today, colleague)
+    assert str(again.value).startswith(
+        f"K7777ZZ already has an open episode (referred by Demo Practitioner on {today:%a} {today.day} {today:%b %Y})"
+    )
+    with pytest.raises(store.AlreadyReferred, match=r"\(referred by you on"):
         store.record_referral(demo_database, "K7777ZZ", store.ReferralRoute.staff_referral, today, staff)
+    with demo_database.transaction() as session:
+        assert (
+            session.scalar(
+                select(func.count()).select_from(Episode).join(Client).where(Client.prison_number == "K7777ZZ")
+            )
+            == 1
+        )
+
+
+def test_marking_a_step_as_it_already_is_says_who_did_it_and_when_and_changes_nothing(demo_database) -> None:
+    staff = demo_practitioner_id(demo_database)
+    colleague = store.add_staff(demo_database, "Sam Okafor", Role.practitioner)
+    store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
+    audits, steps = count(demo_database, AuditEvent), count(demo_database, OpenStep)
+    with demo_database.transaction() as session:
+        marked = session.scalars(select(ChecklistProgress).where(ChecklistProgress.step_id == "ndtms_form")).one()
+        at = (marked.at if marked.at.tzinfo else marked.at.replace(tzinfo=dt.timezone.utc)).astimezone(store.LONDON)
+
+    with pytest.raises(store.AlreadyMarked) as again:
+        store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, colleague)
+    assert str(again.value).startswith(f"Already marked done by Demo Practitioner at {at:%H:%M}")
+    assert 'say "resume the transfer to another prison checklist for A1234BC"' in str(again.value)
+    assert (count(demo_database, AuditEvent), count(demo_database, OpenStep)) == (audits, steps)
+
+    facts = store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, colleague, "moved")
+    assert facts.progress[("transfer", "ndtms_form")] == "skipped"
+    with pytest.raises(store.AlreadyMarked, match=r'^Already marked skipped by you at .* \(reason: "moved"\)'):
+        store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, colleague, "other")
+
+
+def not_on_a_prescription(db) -> str:  # type: ignore[no-untyped-def]
+    with db.transaction() as session:
+        episode = session.scalars(
+            select(Episode)
+            .where(Episode.closure_date.is_(None), Episode.on_prescription.is_(False))
+            .order_by(Episode.id)
+        ).first()
+        return episode.client.prison_number
+
+
+@pytest.mark.parametrize(
+    ("procedure", "step", "message"),
+    [
+        ("transfers", "ndtms_form", "There is no checklist called 'transfers', so nothing was recorded."),
+        ("transfer", "ndtms", "The transfer to another prison checklist has no step 'ndtms', so nothing was recorded."),
+        ("transfer", "prescription_record", "is only for clients on a prescription, which isn't what"),
+    ],
+)
+def test_a_step_not_in_the_checklist_or_not_for_this_client_is_refused_and_changes_nothing(
+    demo_database, procedure, step, message
+) -> None:
+    number = not_on_a_prescription(demo_database)
+    before = store.episode_facts(demo_database, number)
+    audits, steps = count(demo_database, AuditEvent), count(demo_database, OpenStep)
+    with pytest.raises(store.NotAStep, match=message):
+        store.mark_step(demo_database, number, procedure, step, StepStatus.done, demo_practitioner_id(demo_database))
+    assert store.episode_facts(demo_database, number) == before
+    assert (count(demo_database, AuditEvent), count(demo_database, OpenStep)) == (audits, steps)
+
+
+def test_a_failing_statement_puts_no_client_details_in_its_error_or_the_log(database, today, caplog) -> None:
+    staff = store.add_staff(database, "Sam Okafor", Role.practitioner)
+    store.record_referral(database, "A1234BC", store.ReferralRoute.staff_referral, today, staff)
+    # What the engine logs of each statement when its logging is turned up, as an operator might to find a fault.
+    caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
+    with pytest.raises(IntegrityError) as failed, database.transaction() as session:
+        session.add(Client(prison_number="A1234BC", initials="QX"))
+    logging.getLogger("actions").error("database error", exc_info=failed.value)
+    assert "INSERT INTO client" in caplog.text and "parameters hidden" in caplog.text
+    for detail in ("A1234BC", "QX"):
+        assert detail not in str(failed.value) and detail not in caplog.text
 
 
 def test_every_query_is_logged(demo_database) -> None:

@@ -7,7 +7,10 @@ from throughcare.models import Base
 
 config = context.config
 connectable = engine_from_config(
-    config.get_section(config.config_ini_section, {}), prefix="sqlalchemy.", poolclass=pool.NullPool
+    config.get_section(config.config_ini_section, {}),
+    prefix="sqlalchemy.",
+    poolclass=pool.NullPool,
+    hide_parameters=True,  # as throughcare.db: no values from the case records in an error or a log
 )
 with connectable.connect() as connection:
     # render_as_batch: SQLite can only alter a table by copying it.
