@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import datetime as dt
+import json
+
 from rasa_sdk import Tracker
 
 from actions.common import (
     Answer,
     ThroughcareAction,
+    button,
     database,
     knowledge,
     off_loop,
@@ -53,6 +57,8 @@ class ActionRecordEvent(ThroughcareAction):
                 f'What is the date of the {event.label} for {number}? For example "{event.label} 14/01/2027".'
             )
         when = found[1] if found else day
+        if not message.prison_number_is_new:
+            return _confirm(number, event_name, when, dated=found is not None)
         facts = await off_loop(store.record_event, database(), number, event_name, when, staff.id, day)
         steps = next_steps(facts, knowledge(), day)
         reply = f"Recorded the {event.label} for {answers.client_label(facts)}: {answers.day(when)}."
@@ -61,6 +67,19 @@ class ActionRecordEvent(ThroughcareAction):
         if steps:
             reply += f"\nNext: {answers.describe_step(steps[0], day)}"
         return Answer(reply, cited=str(steps[0].source) if steps else None)
+
+
+def _confirm(number: str, event_name: str, when: dt.date, dated: bool) -> Answer:
+    """A record about the client named earlier is confirmed first: that client may have been named for another
+    question, and a write on the wrong client is worse than one more press."""
+    label = store.EVENTS[event_name].label
+    record = json.dumps({"prison_number": number, "event": event_name, "date": when.isoformat()}, separators=(",", ":"))
+    return Answer(
+        f"Record the {label} for {number} on {answers.day(when)}?"
+        + ("" if dated else " (No date was given, so that is today.)")
+        + f" {number} is the client named earlier in this conversation.",
+        buttons=[button(f"Yes, record it for {number}", f"/record_event{record}"), button("No", "/deny")],
+    )
 
 
 class ActionRecordReferral(ThroughcareAction):

@@ -1,4 +1,5 @@
 import datetime as dt
+import json
 import re
 
 from sqlalchemy import func, select
@@ -115,3 +116,21 @@ def test_a_report_with_no_client_asks_for_one_and_gives_the_protocol_in_case_it_
     plain = run(ActionRecordEvent(), "triaged yesterday", "record_event", event("triage", "yesterday"))
     assert plain.text == "Which client? Tell me their prison number, like A1234BC."
     assert audit_rows(case_db) == before
+
+
+def test_a_record_about_the_client_named_earlier_is_confirmed_before_anything_is_written(run, case_db) -> None:
+    number = a_referred_client(case_db)
+    asked = run(
+        ActionRecordEvent(), "IA done yesterday", "record_event", event("initial_assessment"), {"prison_number": number}
+    )
+    yesterday = dt.date.today() - dt.timedelta(days=1)
+    assert f"Record the initial assessment for {number}" in asked.text and "named earlier" in asked.text
+    assert store.episode_facts(case_db, number).initial_assessment_date is None
+
+    # The Yes button names the client, the event and the date: pressing it records exactly what was shown.
+    (yes,) = [b["payload"] for b in asked.buttons if b["title"].startswith("Yes")]
+    card = json.loads(yes.removeprefix("/record_event"))
+    entities = [{"entity": name, "value": value} for name, value in card.items()]
+    done = run(ActionRecordEvent(), yes, "record_event", entities, {"prison_number": "Z9999ZZ"})
+    assert f"Recorded the initial assessment for {number}" in done.text
+    assert store.episode_facts(case_db, number).initial_assessment_date == yesterday
