@@ -33,6 +33,7 @@ from throughcare import answers, store
 from throughcare.engine import EpisodeFacts, applicable_steps, pending_steps
 from throughcare.knowledge import Procedure, Step
 from throughcare.models import StepStatus
+from throughcare.read_audit import audit_read
 from throughcare.search import default_search
 
 NOTHING_OPEN = 'No checklist is open. Say, for example, "start the release checklist for A1234BC".'
@@ -42,6 +43,7 @@ CLOSED_CARD = "That checklist is no longer open, so nothing was changed."
 # Buttons that move or change the walk must name their card; Stop and Why change no record, so a bare
 # "/checklist_stop" (the gateway's /cancel) still works.
 NEEDS_CARD = {"step_done", "step_skip", "step_back"}
+CHECKLIST_VIEW = "checklist"
 
 
 def _named_procedure(message: Message, tracker: Tracker) -> Procedure | None:
@@ -173,9 +175,10 @@ class ActionStartChecklist(ThroughcareAction):
             )
         if message.prison_number is None and not message.malformed_prison_number:
             return _overview(procedure)
-        await require_staff(tracker)
+        staff = await require_staff(tracker)
         number = require_prison_number(message)
         facts = await off_loop(store.episode_facts, database(), number)
+        await off_loop(audit_read, database(), staff.id, [number], CHECKLIST_VIEW)
         done = sum(1 for p, _ in facts.progress if p == procedure.id)
         intro = f"Resuming where you left off ({done} steps recorded). " if done else ""
         return _next_card(procedure, facts, intro)
@@ -237,9 +240,10 @@ class ActionStepBack(ThroughcareAction):
         return "action_step_back"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        await require_staff(tracker)
+        staff = await require_staff(tracker)
         walk = _walk(message, tracker)
         facts = await off_loop(store.episode_facts, database(), walk.client)
+        await off_loop(audit_read, database(), staff.id, [walk.client], CHECKLIST_VIEW)
         steps = applicable_steps(walk.procedure, facts, today())
         index = next((n for n, s in enumerate(steps) if s.id == walk.step.id), 0)
         if index == 0:

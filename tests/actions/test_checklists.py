@@ -14,9 +14,15 @@ from actions.checklists import (
 )
 from actions.protocol import ActionDefineTerm
 from throughcare import store
-from throughcare.models import Client, Episode
+from throughcare.models import AuditEvent, Client, Episode
 
 WALK = {"prison_number": "A1234BC", "checklist": "transfer", "checklist_client": "A1234BC"}
+
+
+CHECKLIST_FOR_A = [
+    {"entity": "checklist", "value": "transfer", "start": 10, "end": 18},
+    {"entity": "prison_number", "value": "A1234BC"},
+]
 
 
 def on_step(step_id: str) -> dict:
@@ -284,3 +290,16 @@ def test_an_unsigned_message_in_a_signed_walk_changes_nothing_a_later_write_uses
     )
     assert reason.slot("skip_reason") is None
     assert _progress(case_db, "A1234BC") == {}
+
+
+def test_showing_a_clients_checklist_card_leaves_a_read_audit_row(run, case_db) -> None:
+    def reads() -> list[dict]:
+        with case_db.transaction() as session:
+            return [
+                a.after
+                for a in session.scalars(select(AuditEvent).where(AuditEvent.action == "read").order_by(AuditEvent.id))
+            ]
+
+    before = len(reads())
+    run(ActionStartChecklist(), "start the transfer checklist for A1234BC", "start_checklist", CHECKLIST_FOR_A)
+    assert reads()[before:] == [{"what": "checklist"}]
