@@ -54,8 +54,12 @@ def keep_payload(db: Database, payload: str) -> str:
     key = payload_key(payload)
     try:
         with db.transaction() as session:
-            if session.get(ButtonPayload, key) is None:
+            row = session.get(ButtonPayload, key)
+            if row is None:
                 session.add(ButtonPayload(key=key, payload=payload))
+            else:
+                # Shown again on a new keyboard: kept for the retention period from now, not from its first showing.
+                row.at = utcnow()
     except IntegrityError:
         pass  # another gateway stored the same payload at the same moment
     return key

@@ -14,7 +14,7 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, cr
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from throughcare import retention, store
+from throughcare import delivery, retention, store
 from throughcare.cli import app
 from throughcare.db import Database
 from throughcare.knowledge import REPO_ROOT
@@ -293,3 +293,15 @@ def test_tracker_settings_the_servers_cannot_use_stop_the_purge_before_it_delete
     assert code == 1 and "TRACKER_DB_HOST" in output and "--tracker-db" in output
     assert texts(db) == {"old"}
     db.engine.dispose()
+
+
+def test_a_button_shown_again_lately_still_works_after_the_purge(database: Database) -> None:
+    payload = '/ask_next_steps{"prison_number":"A1234BC"}'
+    key = delivery.keep_payload(database, payload)
+    with database.transaction() as session:
+        session.get(ButtonPayload, key).at = NOW - 40 * DAY
+    assert delivery.keep_payload(database, payload) == key
+
+    retention.purge_case_store(database, retention.Cutoffs.from_retention(NOW))
+
+    assert delivery.payload(database, key) == payload
