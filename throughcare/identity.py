@@ -23,7 +23,6 @@ MAX_AGE_SECONDS = 120
 # What a token is for: each purpose signs differently, so one kind cannot be used as another.
 CHAT = "chat"
 DASHBOARD_LINK = "dashboard-link"
-DASHBOARD_SESSION = "dashboard-session"
 CONVERSATION = "conversation"
 
 TOKEN = re.compile(r"([0-9]{1,12})\.([0-9]{1,12})\.([0-9a-f]{64})", re.ASCII)
