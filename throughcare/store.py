@@ -391,7 +391,8 @@ def mark_step(
     staff_id: int,
     reason: str | None = None,
 ) -> EpisodeFacts:
-    """Mark a checklist step done or skipped (a skip needs a reason); marking again replaces the earlier mark."""
+    """Mark a checklist step done or skipped (a skip needs a reason). Another mark replaces the earlier one, audited;
+    the mark it already has is refused, saying who made it and when (often a colleague a moment before)."""
     if status == StepStatus.skipped and not (reason and reason.strip()):
         raise CaseError("A skipped step needs a reason, so the record shows why.")
     return _retrying(lambda: _mark_step(db, prison_number, procedure_id, step_id, status, staff_id, reason))
