@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.parsing import Message, read_message
-from throughcare import identity, prison_numbers, store
+from throughcare import identity, input_limits, prison_numbers, store
 from throughcare.db import Database, default_engine
 from throughcare.knowledge import Knowledge, Procedure, Step, default_knowledge
 
@@ -35,7 +35,7 @@ NOT_SIGNED_IN = (
 )
 TOO_LONG = "That message is very long. Please ask one thing at a time, in a sentence or two."
 NO_WORDS = 'I work with words. Try "what\'s next for A1234BC?" or "help".'
-MAX_MESSAGE_LENGTH = 1500
+MAX_MESSAGE_LENGTH = input_limits.MAX_MESSAGE_CHARS
 
 
 WALK_ACTIONS = [

@@ -10,9 +10,12 @@ from rasa_sdk import Tracker
 
 from throughcare import prison_numbers
 from throughcare.dates import DateNotUnderstood, Prefer, find_date_text, parse_date
+from throughcare.input_limits import MAX_MESSAGE_CHARS
 
+# Matched from the first word on (`skip_reason` strips the text first): a leading `\s*` gave back a long run of
+# spaces one at a time.
 SKIP_WORDS = re.compile(
-    r"^\s*(please\s+)?(skip(ped|ping)?(\s+(it|this|that|step|this step|that one))?|n/?a|not applicable|pass)\b"
+    r"(please\s+)?(skip(ped|ping)?(\s+(this step|that one|it|this|that|step))?|n/?a|not applicable|pass)\b"
     r"[\s,.:;!-]*"
     r"(because|as|cos|coz|cause|reason:?)?\s*",
     re.IGNORECASE,
@@ -67,11 +70,16 @@ def read_message(tracker: Tracker) -> Message:
 
 
 def question_text(message: Message, tracker: Tracker) -> str:
-    """The words of the question: a button press ("/ask_protocol") stands for the message before it."""
+    """The words of the question: a button press ("/ask_protocol") stands for the message typed before it.
+
+    That message is held to the same limit as the one just sent: one over it was refused unread, so a button
+    pressed after it stands for nothing.
+    """
     if not message.text.startswith("/"):
         return message.text
-    typed = [e.get("text") or "" for e in tracker.events if e.get("event") == "user"]
-    return next((t for t in reversed(typed) if t and not t.startswith("/")), "")
+    typed = (e.get("text") or "" for e in reversed(tracker.events) if e.get("event") == "user")
+    before = next((t.strip() for t in typed if t.strip() and not t.strip().startswith("/")), "")
+    return before if len(before) <= MAX_MESSAGE_CHARS else ""
 
 
 def message_date(message: Message, today: dt.date, prefer: Prefer) -> tuple[str, dt.date] | None:
@@ -87,7 +95,9 @@ def message_date(message: Message, today: dt.date, prefer: Prefer) -> tuple[str,
 
 def skip_reason(text: str) -> str:
     """The reason given with "skip ...", without the word skip itself."""
-    return SKIP_WORDS.sub("", text, count=1).strip(" -,.:;")
+    text = text.strip()
+    said = SKIP_WORDS.match(text)
+    return text[said.end() if said else 0 :].strip(" -,.:;")
 
 
 __all__ = ["DateNotUnderstood", "Message", "message_date", "question_text", "read_message", "skip_reason"]

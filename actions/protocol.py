@@ -26,11 +26,22 @@ NO_ANSWER = (
     "I couldn't find that in the protocol. Please check with your line manager or the service's policies on Calico. "
     "I've logged the question so the team can add it."
 )
+WHICH_TERM = "Which word or letters do you mean? For example: what does TTG mean?"
+# Matched against the question with its whitespace collapsed (`asked_phrase`), so each gap is one optional space:
+# with `\s*` on both sides of the lazy term, a run of spaces could be split three ways, and 300 spaces before a
+# line break took 15 s on the action server's event loop.
 TERM_QUESTION = re.compile(
-    r"^(?:what(?:'s|s| is| are| does)?|define|meaning of|explain|stand for)?\s*(?:an?\s+|the\s+)?"
-    r"(?P<term>.+?)\s*(?:mean|stand for|stands for|means)?\s*\??$",
+    r"(?:what(?:'s|s| is| are| does)?|define|meaning of|explain|stand for)? ?(?:an? |the )?"
+    r"(?P<term>.+?) ?(?:mean|stand for|stands for|means)? ?\??",
     re.IGNORECASE,
 )
+
+
+def asked_phrase(text: str) -> str:
+    """The words a "what does X mean" question asks about."""
+    words = " ".join(text.split())
+    match = TERM_QUESTION.fullmatch(words)
+    return match.group("term") if match else words
 
 
 def hit_answer(hit: Hit) -> str:
@@ -159,12 +170,13 @@ class ActionDefineTerm(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         asked = message.entity_text("term")
         text = question_text(message, tracker)
-        match = TERM_QUESTION.match(text)
-        phrase = match.group("term") if match else text
+        phrase = asked_phrase(text)
         wider = wider_subject(text, phrase, asked)
         if wider:
             return wider
         candidate = asked or phrase
+        if not candidate:
+            return Answer(WHICH_TERM, fell_back=True)
         term = knowledge().find_term(candidate)
         if term is None:
             hits = [h for h in default_search().search(candidate) if h.kind == "term"]

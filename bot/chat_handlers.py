@@ -14,7 +14,7 @@ from bot import render
 from bot.access_handlers import for_staff
 from bot.gateway import gateway, off_loop
 from bot.rasa import AssistantUnavailable
-from throughcare import access, delivery, prison_numbers
+from throughcare import access, delivery, input_limits, prison_numbers
 from throughcare.store import CaseError
 
 logger = logging.getLogger(__name__)
@@ -66,7 +66,12 @@ def _payload(intent: str, **entities: str) -> str:
 
 @for_staff
 async def message(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
-    await ask(update, context, account, update.effective_message.text)
+    text = update.effective_message.text
+    # Told here, at once, rather than after a round trip to Rasa, which refuses it unread.
+    if len(text) > input_limits.MAX_MESSAGE_CHARS:
+        await update.effective_chat.send_message(input_limits.TOO_LONG_REPLY)
+        return
+    await ask(update, context, account, text)
 
 
 @for_staff

@@ -11,7 +11,6 @@ out next tues" then looks like every other event-and-date report (cross-validate
 No `from __future__ import annotations`: Rasa reads the type hints to build its graph.
 """
 
-import re
 from typing import Any, Dict, List, Optional, Text
 
 import joblib
@@ -27,24 +26,9 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import Pipeline, make_pipeline, make_union
 
+from rasa_components.normaliser import Normaliser
+
 MODEL_FILE = "tfidf_intent_classifier.joblib"
-
-
-class Normaliser:
-    """Lower case, with each entity pattern's matches replaced by a placeholder ("event words" -> "evententity")."""
-
-    def __init__(self, patterns: List[Dict[Text, Text]]) -> None:
-        self.patterns = [(p["name"], re.compile(p["pattern"], re.IGNORECASE)) for p in patterns]
-
-    def __call__(self, text: str) -> str:
-        text = text.lower()
-        found = sorted((m.start(), m.end(), name) for name, pattern in self.patterns for m in pattern.finditer(text))
-        pieces, end = [], 0
-        for start, stop, name in found:
-            if start >= end:
-                pieces += [text[end:start], f" {name.replace('_', '')}entity "]
-                end = stop
-        return "".join(pieces) + text[end:]
 
 
 @DefaultV1Recipe.register([DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER], is_trainable=True)

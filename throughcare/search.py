@@ -10,6 +10,7 @@ import bm25s.stopwords
 import Stemmer
 
 from throughcare.engine import describe_rule
+from throughcare.input_limits import MAX_MESSAGE_CHARS
 from throughcare.knowledge import Difference, Knowledge, Source, default_knowledge
 
 # The longer English list: questions are full of "how do we", which the short list keeps.
@@ -74,7 +75,8 @@ class KnowledgeSearch:
         return next((h for h in self._hits if f"{h.kind}:{h.id}" == key), None)
 
     def search(self, query: str, limit: int = 3, min_score: float = 0.5) -> list[Hit]:
-        tokens = self._tokenize([query], return_ids=False)[0]
+        # No message is longer than this (throughcare.input_limits); a longer query costs time and finds nothing more.
+        tokens = self._tokenize([query[:MAX_MESSAGE_CHARS]], return_ids=False)[0]
         known = [t for t in tokens if t in self._retriever.vocab_dict]
         if not known:
             return []
