@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from typing import Any
 
@@ -25,8 +26,8 @@ MAX_WORD_CHARS = 200
 # A message at the character limit is at most 24 kB of JSON even when every character is escaped as a pair of
 # \uXXXX surrogates; the signed staff token adds under 200 bytes.
 MAX_BODY_BYTES = 64 * 1024
-# The gateway's conversation ids are 64 hex characters; REST clients use ids of a similar size.
-MAX_SENDER_CHARS = 128
+# The query log keeps the conversation id in 64 characters (models.GuidanceQuery); the gateway's are 41.
+MAX_SENDER_CHARS = 64
 # Rasa names a conversation with no sender this way; replies given at the door use the same name.
 DEFAULT_SENDER = "default"
 
@@ -52,7 +53,9 @@ _INVISIBLE = (
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
 _INVISIBLE_CHAR = re.compile(_INVISIBLE)
-_ALL_INVISIBLE = re.compile(_INVISIBLE + "*")
+_INVISIBLE_RUNS = re.compile(_INVISIBLE + "+")
+# Private-use and unassigned code points carry no words either; too scattered to list, they are looked up.
+_NO_WORDS = frozenset({"Co", "Cn"})
 
 
 def clean_text(text: str) -> str:
@@ -61,7 +64,7 @@ def clean_text(text: str) -> str:
 
 
 def has_visible_character(text: str) -> bool:
-    return _ALL_INVISIBLE.fullmatch(text) is None
+    return any(unicodedata.category(ch) not in _NO_WORDS for ch in _INVISIBLE_RUNS.sub("", text))
 
 
 def longest_word(text: str) -> int:
