@@ -19,6 +19,7 @@ from actions.common import (
 )
 from actions.parsing import Message, question_text
 from throughcare import answers, store
+from throughcare.input_limits import MAX_MESSAGE_CHARS
 from throughcare.knowledge import GlossaryTerm
 from throughcare.search import Hit, default_search
 
@@ -38,8 +39,8 @@ TERM_QUESTION = re.compile(
 
 
 def asked_phrase(text: str) -> str:
-    """The words a "what does X mean" question asks about."""
-    words = " ".join(text.split())
+    """The words a "what does X mean" question asks about (read no further than a message may go)."""
+    words = " ".join(text[:MAX_MESSAGE_CHARS].split())
     match = TERM_QUESTION.fullmatch(words)
     return match.group("term") if match else words
 

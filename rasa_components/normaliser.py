@@ -6,6 +6,8 @@ Apart from the classifier so that it loads without Rasa: the action server's env
 import re
 from typing import Dict, List, Text
 
+from throughcare.input_limits import MAX_MESSAGE_CHARS
+
 
 class Normaliser:
     """Lower case, with each entity pattern's matches replaced by a placeholder ("event words" -> "evententity")."""
@@ -14,7 +16,8 @@ class Normaliser:
         self.patterns = [(p["name"], re.compile(p["pattern"], re.IGNORECASE)) for p in patterns]
 
     def __call__(self, text: str) -> str:
-        text = text.lower()
+        # No message is longer (the REST channel refuses it); the patterns are linear, and this keeps them fast.
+        text = text[:MAX_MESSAGE_CHARS].lower()
         found = sorted((m.start(), m.end(), name) for name, pattern in self.patterns for m in pattern.finditer(text))
         pieces, end = [], 0
         for start, stop, name in found:

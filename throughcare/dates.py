@@ -13,6 +13,8 @@ from typing import Literal
 
 import dateparser
 
+from throughcare.input_limits import MAX_MESSAGE_CHARS
+
 Prefer = Literal["past", "future"]
 
 _WEEKDAYS = r"(?:mon|tues?|wed(?:nes)?|thu(?:rs?)?|fri|sat(?:ur)?|sun)(?:day)?"
@@ -91,6 +93,6 @@ def parse_date(text: str, today: dt.date, prefer: Prefer) -> dt.date:
 
 
 def find_date_text(message: str) -> str | None:
-    """The first date expression in a whole message, for when NLU marked none."""
-    match = _DATE.search(message)
+    """The first date expression in a message, for when NLU marked none (read no further than a message may go)."""
+    match = _DATE.search(message[:MAX_MESSAGE_CHARS])
     return match.group(1) if match else None

@@ -53,7 +53,7 @@ _INVISIBLE = (
     "\U0001bca0-\U0001bca3\U0001d173-\U0001d17a\U000e0001\U000e0020-\U000e007f]"
 )
 _INVISIBLE_CHAR = re.compile(_INVISIBLE)
-_INVISIBLE_RUNS = re.compile(_INVISIBLE + "+")
+_SHOWN_CHAR = re.compile("[^" + _INVISIBLE[1:])
 # Private-use and unassigned code points carry no words either; too scattered to list, they are looked up.
 _NO_WORDS = frozenset({"Co", "Cn"})
 
@@ -64,7 +64,7 @@ def clean_text(text: str) -> str:
 
 
 def has_visible_character(text: str) -> bool:
-    return any(unicodedata.category(ch) not in _NO_WORDS for ch in _INVISIBLE_RUNS.sub("", text))
+    return any(unicodedata.category(shown.group()) not in _NO_WORDS for shown in _SHOWN_CHAR.finditer(text))
 
 
 def longest_word(text: str) -> int:
