@@ -599,17 +599,38 @@ def describe(found: dict[str, list[Result]], examples: int = 2) -> str:
 # ---- what the servers say about it ------------------------------------------------------------------------
 
 TRACEBACK = re.compile(r"Traceback \(most recent call last\):\n(?:[ \t].*\n|\n)*?(\S[^\n]*)")
-ERROR_LINE = re.compile(r"^.*\b(?:ERROR|CRITICAL|Exception|exception)\b.*$", re.MULTILINE)
+ANSI = re.compile(r"\x1b\[[0-9;]*m")
+# "2026-12-02 17:06:14 ERROR    rasa.core.channels.rest  - message": level, logger, message.
+LOGGED = re.compile(r"^(?:\S+ \S+ )?(ERROR|CRITICAL)\s+(\S+)\s+-\s?(.*)$", re.MULTILINE)
+# Parts of an error that differ between occurrences of the same fault.
+VARYING = (
+    (re.compile(r"'\\+u[0-9a-f]{4}'"), "'<surrogate>'"),
+    (re.compile(r"\b(position|line|column|char) \d+"), r"\1 N"),
+)
+
+
+def _same_fault(what: str) -> str:
+    for pattern, replacement in VARYING:
+        what = pattern.sub(replacement, what)
+    return what[:200]
 
 
 def log_errors(log: str) -> Counter[str]:
-    """Exceptions and error lines in the servers' shared log, each named by the server it came from."""
+    """Exceptions and error lines in the servers' shared log, by fault, each named by the server it came from."""
+    log = ANSI.sub("", log)
     found: Counter[str] = Counter()
     for match in TRACEBACK.finditer(log):
         server = "Rasa" if ".venv-rasa/" in match.group(0) else "action server"
-        found[f"{server}: {match.group(1)[:200]}"] += 1
-    for line in ERROR_LINE.findall(TRACEBACK.sub("", log)):
-        found[f"log: {line.strip()[:200]}"] += 1
+        found[f"{server}: {_same_fault(match.group(1))}"] += 1
+    for _, logger, message in LOGGED.findall(log):
+        server = "Rasa" if logger.startswith("rasa.") else "action server"
+        try:
+            # Rasa logs an exception as JSON, the outermost first and its cause last.
+            chain = json.loads(message)["exception"]
+            message = f"{chain[-1]['exc_type']}: {chain[-1]['exc_value']}"
+        except (ValueError, KeyError, IndexError, TypeError):
+            pass
+        found[f"{server} ({logger}): {_same_fault(message)}"] += 1
     return found
 
 
