@@ -20,6 +20,7 @@ import secrets
 import shutil
 import signal
 import socket
+import statistics
 import subprocess
 import sys
 import time
@@ -107,6 +108,8 @@ class Servers:
 
 def summary(run: fuzz.Run, command: str, workers: int) -> str:
     results = run.results
+    times = sorted(r.seconds for r in results)
+    p95 = times[int(0.95 * (len(times) - 1))]
     found = fuzz.failures(results)
     count = len(results)
     server_errors = sum(1 for r in results if r.status is not None and r.status >= 500)
@@ -126,6 +129,7 @@ def summary(run: fuzz.Run, command: str, workers: int) -> str:
         "| --- | --- |",
         f"| messages sent | {count:,} ({len(run.unsigned) + len(run.blank):,} blank or unsigned) |",
         f"| messages a second | {count / run.seconds:.1f} |",
+        f"| round trip p50 / p95 | {statistics.median(times) * 1000:.0f} / {p95 * 1000:.0f} ms |",
         f"| answers not as expected | {sum(len(v) for v in found.values()):,} |",
         f"| 5xx | {server_errors:,} |",
         f"| empty replies to a message with a visible character | {empty:,} |",

@@ -1,6 +1,6 @@
 """Hostile and messy messages for the served assistant, and the means to send them and judge the answers.
 
-`cases(seed, count, numbers)` is deterministic: the same seed gives the same messages, so a failure found by
+`cases(seed, count, signed, numbers)` is deterministic: the same seed gives the same messages, so a failure found by
 `scripts/fuzz.py --seed S` is found again by the same seed. `tests/e2e/test_fuzz.py` runs a thousand of them
 in `make test`; the script runs tens of thousands against servers of its own.
 
