@@ -8,18 +8,26 @@ and event words), and its slowest input is printed with the time, at 100 kB and 
 limit. At 100 kB the figure shows whether a reader's cost grows faster than its text; at the limit, the most
 a reader is ever given, none may take TARGET_MS (the exit status says so).
 `--write` puts the table into docs/benchmarks.md between the input-benchmark markers.
+
+    .venv/bin/python scripts/bench_inputs.py --served http://127.0.0.1:5005/webhooks/rest/webhook --rasa-pid PID
+
+With `make serve` running, `--served` instead posts five 1 MB bodies and five 51,000-character messages to it
+and prints the slowest answer of each and Rasa's resident memory before and after (from /proc/PID/status).
 """
 
 from __future__ import annotations
 
 import argparse
 import datetime as dt
+import json
 import platform
 import re
 import sys
 import time
 from collections.abc import Callable
 from pathlib import Path
+
+import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
@@ -160,11 +168,40 @@ def write(text: str) -> None:
     BENCHMARKS.write_text(doc[:start] + "\n" + text + "\n" + doc[end:], encoding="utf-8")
 
 
+def rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
+
+
+def served(url: str, rasa_pid: int, rounds: int = 5) -> str:
+    """What huge messages cost the served assistant: the slowest answer of each kind, and Rasa's memory."""
+    sender = f"bench-inputs-{time.time_ns()}"
+    httpx.post(url, json={"sender": sender, "message": "what does TTG mean?"}, timeout=120).raise_for_status()
+    before = rss_mb(rasa_pid)
+    bodies = {"1 MB body": json.dumps({"sender": sender, "message": "a " * 500_000}).encode()}
+    bodies["51,000-character message"] = json.dumps({"sender": sender, "message": "care plan review " * 3000}).encode()
+    slowest = dict.fromkeys(bodies, 0.0)
+    for _ in range(rounds):
+        for name, content in bodies.items():
+            start = time.perf_counter()
+            httpx.post(url, content=content, headers={"content-type": "application/json"}, timeout=120)
+            slowest[name] = max(slowest[name], time.perf_counter() - start)
+    answers = "; ".join(f"{name} answered in {seconds * 1000:.0f} ms at most" for name, seconds in slowest.items())
+    return f"{rounds} of each: {answers}; Rasa resident {before:.0f} MB before, {rss_mb(rasa_pid):.0f} MB after."
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--size", type=int, default=100_000)
     parser.add_argument("--write", action="store_true", help="put the table into docs/benchmarks.md")
+    parser.add_argument("--served", metavar="URL", help="time huge messages on a running assistant instead")
+    parser.add_argument("--rasa-pid", type=int, help="with --served: the Rasa process, for its memory")
     args = parser.parse_args()
+    if args.served:
+        if not args.rasa_pid:
+            parser.error("--served needs --rasa-pid")
+        print(served(args.served, args.rasa_pid))
+        return 0
     large = worst_times(args.size)
     limit = worst_times(input_limits.MAX_MESSAGE_CHARS)
     text = table(large, limit, args.size)
