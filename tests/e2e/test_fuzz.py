@@ -1,8 +1,9 @@
 """A thousand hostile and messy messages over Rasa's REST channel, on both profiles (tests/fuzz.py makes them).
 
-Blank messages go first, one at a time, so whatever the servers log meanwhile is theirs. Then half the rest from
-unsigned senders (with the case tables snapshotted either side) and half signed as the demo practitioner, about
-clients of the fuzz's own. Eight conversations send at once, each waiting for its reply, as staff would.
+Half come from unsigned senders (the case tables snapshotted either side), half signed as the demo practitioner
+about clients of the fuzz's own, so the demo caseload other tests read is left as it was. In each half the blank
+messages go first, one at a time, so whatever the servers log meanwhile is theirs; then eight conversations send
+at once, each waiting for its reply, as staff would.
 The same seed gives the same messages: `scripts/fuzz.py --seed 20261202 --messages 1000` sends them again.
 """
 
