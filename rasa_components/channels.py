@@ -5,8 +5,9 @@ Rasa process by 4.5 GB that it kept; a body that is not a JSON object raised a 5
 FallbackClassifier raise. This channel reads every request with `throughcare.input_limits` first:
 
 - a body over `MAX_BODY_BYTES` is answered 413, unread, with the kind reply in the normal reply format;
-- a message over `MAX_MESSAGE_CHARS`, or with nothing visible in it, gets a kind reply and never reaches Rasa,
-  so the conversation's tracker does not change;
+- a message over `MAX_MESSAGE_CHARS`, with a run of over `MAX_WORD_CHARS` without a space (spaCy's tokenizer
+  slows down on those faster than they grow), or with nothing visible in it, gets a kind reply and never
+  reaches Rasa, so the conversation's tracker does not change;
 - control characters (newline and tab apart) are removed, and metadata that is not an object is dropped;
 - a body that is not a JSON object, a message that is not a string, or a sender id that is empty, over-long
   or holds control characters is refused 400 with a JSON error: that is for the client to fix, not the user.
