@@ -235,4 +235,4 @@ class ThroughcareAction(Action, ABC):
             )
         except SQLAlchemyError:
             # The answer has been given; a log that cannot be written must not turn it into an error.
-            logger.warning("could not log the guidance query for %s", tracker.sender_id)
+            logger.warning("could not log the guidance query answered by %s", self.name())
