@@ -17,8 +17,8 @@ from rasa_sdk.events import SlotSet
 from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
-from actions.parsing import Message, read_message
-from throughcare import identity, input_limits, prison_numbers, store
+from actions.parsing import Message, read_message, signed_staff_id
+from throughcare import input_limits, prison_numbers, store
 from throughcare.db import Database, default_engine
 from throughcare.knowledge import Knowledge, Procedure, Step, default_knowledge
 
@@ -76,15 +76,6 @@ def today() -> dt.date:
 async def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
     """Run blocking database work in a worker thread, so one slow query never stalls other conversations."""
     return await asyncio.to_thread(function, *args, **kwargs)
-
-
-def signed_staff_id(tracker: Tracker) -> int | None:
-    metadata = tracker.latest_message.get("metadata")
-    if not isinstance(metadata, dict):
-        return None
-    return identity.verify(
-        metadata.get(identity.METADATA_KEY), identity.secret_from_env(), subject=tracker.sender_id or ""
-    )
 
 
 async def signed_in_staff(tracker: Tracker) -> store.StaffIdentity | None:

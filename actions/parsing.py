@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 from rasa_sdk import Tracker
 
-from throughcare import prison_numbers
+from throughcare import identity, prison_numbers
 from throughcare.dates import DateNotUnderstood, Prefer, find_date_text, parse_date
 from throughcare.input_limits import MAX_MESSAGE_CHARS
 
@@ -69,17 +69,36 @@ def read_message(tracker: Tracker) -> Message:
     )
 
 
+def signed_staff_id(tracker: Tracker) -> int | None:
+    """The staff id the latest message was signed for, in this conversation; None for anyone else."""
+    metadata = tracker.latest_message.get("metadata")
+    if not isinstance(metadata, dict):
+        return None
+    return identity.verify(
+        metadata.get(identity.METADATA_KEY), identity.secret_from_env(), subject=tracker.sender_id or ""
+    )
+
+
 def question_text(message: Message, tracker: Tracker) -> str:
     """The words of the question: a button press ("/ask_protocol") stands for the message typed before it.
 
     That message is held to the same limit as the one just sent: one over it was refused unread, so a button
-    pressed after it stands for nothing.
+    pressed after it stands for nothing. Nor does an unsigned press stand for a signed member of staff's
+    message: it would echo their words to whoever posted into the conversation.
     """
     if not message.text.startswith("/"):
         return message.text
-    typed = (e.get("text") or "" for e in reversed(tracker.events) if e.get("event") == "user")
-    before = next((t.strip() for t in typed if t.strip() and not t.strip().startswith("/")), "")
-    return before if len(before) <= MAX_MESSAGE_CHARS else ""
+    typed = (e for e in reversed(tracker.events) if e.get("event") == "user")
+    before = next((e for e in typed if _words(e) and not _words(e).startswith("/")), None)
+    if before is None or len(_words(before)) > MAX_MESSAGE_CHARS:
+        return ""
+    if signed_staff_id(tracker) is None and identity.METADATA_KEY in (before.get("metadata") or {}):
+        return ""
+    return _words(before)
+
+
+def _words(user_event: dict) -> str:
+    return (user_event.get("text") or "").strip()
 
 
 def message_date(message: Message, today: dt.date, prefer: Prefer) -> tuple[str, dt.date] | None:

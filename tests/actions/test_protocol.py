@@ -160,3 +160,11 @@ def test_out_of_scope_messages_in_the_protocols_own_words_get_the_closest_answer
     protocol = run(ActionOutOfScope(), "bbv testing whats the plan", "out_of_scope")
     assert "protocol has this" in protocol.text and "Source: 002" in protocol.text
     assert "outside what I can help with" in run(ActionOutOfScope(), "whos on shift today", "out_of_scope").text
+
+
+def test_an_unsigned_button_press_does_not_echo_a_signed_members_message(run) -> None:
+    earlier = [{"event": "user", "text": "what does ACCT mean", "metadata": {"staff_token": "their token"}}]
+    signed = run(ActionAnswerProtocol(), "/ask_protocol", "ask_protocol", events=earlier)
+    assert "ACCT" in signed.text
+    unsigned = run(ActionAnswerProtocol(), "/ask_protocol", "ask_protocol", events=earlier, signed=False)
+    assert "ACCT" not in unsigned.text
