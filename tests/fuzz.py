@@ -18,6 +18,7 @@ from __future__ import annotations
 import datetime as dt
 import enum
 import hashlib
+import itertools
 import json
 import random
 import re
@@ -556,21 +557,26 @@ def send(client: httpx.Client, url: str, case: Case, sender: str, signing: Signi
     return Result(case, reply.status_code, parsed, time.perf_counter() - began)
 
 
+CONVERSATION_LENGTH = 50
+
+
 def send_all(url: str, batch: Sequence[Case], prefix: str, signing: Signing, workers: int) -> list[Result]:
-    """Send `batch` from `workers` conversations at once, each its own sender sending in turn (as a person
-    would), so a conversation's state (the client in context, the step on screen) builds up between messages."""
+    """Send `batch` from `workers` conversations at once, each sending in turn (as a person would), so a
+    conversation's state (the client in context, the step on screen) builds up over its messages."""
     results: list[Result | None] = [None] * len(batch)
     position = iter(range(len(batch)))
     lock = threading.Lock()
 
     def worker(number: int) -> None:
-        sender = f"{prefix}-{number}"
         with httpx.Client(timeout=120) as client:
-            while True:
+            for sent in itertools.count():
                 with lock:
                     index = next(position, None)
                 if index is None:
                     return
+                # A new conversation every so often, as a working day has: Rasa reads a conversation's whole
+                # history for each message, so one endless conversation would measure only its length.
+                sender = f"{prefix}-{number}-{sent // CONVERSATION_LENGTH}"
                 results[index] = send(client, url, batch[index], sender, signing)
 
     with ThreadPoolExecutor(workers) as pool:
