@@ -16,7 +16,9 @@ from tests.servers import Assistant
 from throughcare.input_limits import LONG_WORD_REPLY, MAX_MESSAGE_CHARS, NO_WORDS_REPLY, TOO_LONG_REPLY
 from throughcare.models import GuidanceQuery
 
-pytestmark = [pytest.mark.rasa, pytest.mark.parametrize("assistant", ["embedded"], indirect=True)]
+pytestmark = pytest.mark.rasa
+# The door is the same whatever stores the conversation; only what reaches the stores differs between profiles.
+EMBEDDED = pytest.mark.parametrize("assistant", ["embedded"], indirect=True)
 RSS_GROWTH_LIMIT_MB = 50
 
 
@@ -34,6 +36,7 @@ def rss_mb(pid: int) -> float:
     return int(kilobytes) / 1024
 
 
+@EMBEDDED
 def test_clients_keep_the_same_url_and_health_check(assistant: Assistant) -> None:
     assert assistant.url.endswith("/webhooks/rest/webhook")
     health = httpx.get(assistant.url.removesuffix("webhook"), timeout=10)
@@ -43,6 +46,7 @@ def test_clients_keep_the_same_url_and_health_check(assistant: Assistant) -> Non
     assert replies[0]["recipient_id"] == sender and replies[0]["text"].startswith("TTG: Through the Gate")
 
 
+@EMBEDDED
 def test_too_long_or_blank_messages_are_answered_kindly_and_leave_the_conversation_as_it_was(
     assistant: Assistant,
 ) -> None:
@@ -64,6 +68,7 @@ def test_too_long_or_blank_messages_are_answered_kindly_and_leave_the_conversati
 
 
 def test_control_characters_are_removed_before_the_assistant_reads_the_message(assistant: Assistant) -> None:
+    # PostgreSQL refuses a NUL in text outright: on the production profile it would lose the turn.
     sender = conversation()
     assert assistant.text(sender, "what does\x00 TTG\x1b mean?\r").startswith("TTG: Through the Gate")
     with assistant.db.transaction() as session:
@@ -71,6 +76,7 @@ def test_control_characters_are_removed_before_the_assistant_reads_the_message(a
     assert logged == ["what does TTG mean?"]
 
 
+@EMBEDDED
 @pytest.mark.parametrize(
     "content",
     [
@@ -94,6 +100,7 @@ def test_a_request_that_is_not_a_chat_message_gets_a_4xx_with_a_json_error(
     assert "error" in refused.json()
 
 
+@EMBEDDED
 @pytest.mark.parametrize(
     "text",
     [
@@ -112,12 +119,14 @@ def test_typed_payloads_with_odd_entities_or_unknown_intents_get_a_kind_reply(as
     assert replies and all(r.get("text") for r in replies)
 
 
+@EMBEDDED
 def test_metadata_that_is_not_an_object_is_read_as_unsigned(assistant: Assistant) -> None:
     body = {"sender": conversation(), "message": "whats next for A1234BC", "metadata": ["staff_token", 1]}
     replied = post(assistant, json.dumps(body).encode())
     assert replied.status_code == 200 and "signed-in staff" in replied.json()[0]["text"]
 
 
+@EMBEDDED
 def test_huge_messages_cost_rasa_no_memory_it_keeps(assistant: Assistant) -> None:
     sender = conversation()
     assistant.say(sender, "what does TTG mean?")
