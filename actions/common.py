@@ -33,8 +33,9 @@ NOT_SIGNED_IN = (
     "I can only show or change case records for approved, signed-in staff. "
     "I can still answer questions about the protocol."
 )
-TOO_LONG = "That message is very long. Please ask one thing at a time, in a sentence or two."
-NO_WORDS = 'I work with words. Try "what\'s next for A1234BC?" or "help".'
+# In the same words as the channel's replies at the door (throughcare/input_limits.py).
+TOO_LONG = input_limits.TOO_LONG_REPLY
+NO_WORDS = input_limits.NO_WORDS_REPLY
 MAX_MESSAGE_LENGTH = input_limits.MAX_MESSAGE_CHARS
 
 

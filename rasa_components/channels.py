@@ -9,6 +9,8 @@ FallbackClassifier raise. This channel reads every request with `throughcare.inp
   slows down on those faster than they grow), or with nothing visible in it, gets a kind reply and never
   reaches Rasa, so the conversation's tracker does not change;
 - control characters (newline and tab apart) are removed, and metadata that is not an object is dropped;
+- a message that starts with "/" but is not exactly a payload the assistant's buttons could send (a known
+  intent and at most one flat object of known entities) is read as words, so Rasa never logs it in a warning;
 - a body that is not a JSON object, a message that is not a string, or a sender id that is empty, over-long
   or holds control characters is refused 400 with a JSON error: that is for the client to fix, not the user.
 
@@ -24,7 +26,16 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from throughcare.input_limits import Accepted, Answered, Refused, read_chat_request
+from throughcare.input_limits import Accepted, Answered, Buttons, Refused, read_chat_request
+
+
+def _buttons(request: Request) -> Optional[Buttons]:
+    """What the loaded model's buttons may name; None until a model is loaded (Rasa then refuses anyway)."""
+    agent = getattr(request.app.ctx, "agent", None)
+    domain = getattr(agent, "domain", None)
+    if domain is None:
+        return None
+    return Buttons(frozenset(domain.intents), frozenset(domain.entities))
 
 
 class ThroughcareRestInput(RestInput):
@@ -36,7 +47,7 @@ class ThroughcareRestInput(RestInput):
         async def within_limits(request: Request) -> Optional[HTTPResponse]:
             if request.method != "POST":
                 return None
-            read = read_chat_request(request.body)
+            read = read_chat_request(request.body, _buttons(request))
             if isinstance(read, Refused):
                 return response.json({"error": read.error}, status=read.status)
             if isinstance(read, Answered):

@@ -115,8 +115,50 @@ class Refused:
     error: str
 
 
-def read_chat_request(body: bytes) -> Accepted | Answered | Refused:
-    """Read a REST channel request body ({"sender", "message", "metadata", "input_channel"}) within the limits."""
+@dataclass(frozen=True)
+class Buttons:
+    """What a button's payload ("/intent{...}") may name: the assistant's intents and entities."""
+
+    intents: frozenset[str]
+    entities: frozenset[str]
+
+
+# A payload as the assistant's buttons write it: an intent, then at most one flat JSON object.
+_PAYLOAD = re.compile(r"/([A-Za-z_][\w-]{0,63})(\{.*\})?", re.DOTALL)
+MAX_ENTITY_VALUE_CHARS = 100
+
+
+def _flat_entities(text: str | None, names: frozenset[str]) -> bool:
+    if text is None:
+        return True
+    try:
+        entities = json.loads(text)
+    except (ValueError, RecursionError):
+        return False
+    return isinstance(entities, dict) and all(
+        name in names and isinstance(value, str | int | float) and len(str(value)) <= MAX_ENTITY_VALUE_CHARS
+        for name, value in entities.items()
+    )
+
+
+def words_unless_button(text: str, buttons: Buttons) -> str:
+    """The text, read as words unless it is exactly a payload the assistant's buttons could send.
+
+    Rasa reads any message starting with "/" as a payload, and on one it cannot parse it logs the whole message
+    (which may name a client) in a warning; a typed "/A1234BC" or "/step_done{bad json" is words to the user.
+    """
+    if not text.startswith("/"):
+        return text
+    payload = _PAYLOAD.fullmatch(text)
+    if payload and payload.group(1) in buttons.intents and _flat_entities(payload.group(2), buttons.entities):
+        return text
+    return text.lstrip("/").lstrip()
+
+
+def read_chat_request(body: bytes, buttons: Buttons | None = None) -> Accepted | Answered | Refused:
+    """Read a REST channel request body ({"sender", "message", "metadata", "input_channel"}) within the limits.
+
+    With `buttons`, a message that looks like a button's payload but is not one is read as words."""
     if len(body) > MAX_BODY_BYTES:
         # Not parsed at all: the sender is unknown, and parsing is the cost being refused.
         return Answered(None, TOO_LONG_REPLY, status=413)
@@ -136,6 +178,8 @@ def read_chat_request(body: bytes) -> Accepted | Answered | Refused:
     text = clean_text(message)
     if len(text) > MAX_MESSAGE_CHARS:
         return Answered(sender or DEFAULT_SENDER, TOO_LONG_REPLY)
+    if buttons is not None:
+        text = words_unless_button(text, buttons)
     if not has_visible_character(text):
         return Answered(sender or DEFAULT_SENDER, NO_WORDS_REPLY)
     if longest_word(text) > MAX_WORD_CHARS:

@@ -255,3 +255,25 @@ def test_the_invisible_characters_are_exactly_unicodes_control_format_separator_
         if input_limits.has_visible_character(chr(c)) == (unicodedata.category(chr(c)) in invisible)
     ]
     assert wrong == []
+
+
+BUTTONS = input_limits.Buttons(frozenset({"step_done", "ask_protocol"}), frozenset({"checklist", "prison_number"}))
+
+
+@pytest.mark.parametrize(
+    ("typed", "read"),
+    [
+        ('/step_done{"checklist":"transfer","prison_number":"A1234BC"}', None),
+        ("/step_done", None),
+        ("/A1234BC relapse", "A1234BC relapse"),
+        ("/unknown_intent", "unknown_intent"),
+        ('/step_done{"checklist": "transfer", ', 'step_done{"checklist": "transfer", '),
+        ('/step_done{"nurse": "x"}', 'step_done{"nurse": "x"}'),
+        ('/step_done{"checklist": ["a"]}', 'step_done{"checklist": ["a"]}'),
+        ('/step_done{"checklist": "transfer"} and more', 'step_done{"checklist": "transfer"} and more'),
+        ("/step_done@0.99", "step_done@0.99"),
+        ("// what does TTG mean", "what does TTG mean"),
+    ],
+)
+def test_a_typed_payload_that_no_button_sends_is_read_as_words(typed: str, read: str | None) -> None:
+    assert input_limits.words_unless_button(typed, BUTTONS) == (read or typed)

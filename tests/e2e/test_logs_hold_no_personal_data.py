@@ -42,6 +42,11 @@ def test_the_servers_logs_hold_no_message_text_prison_number_or_token(assistant)
         (unsigned, f"what's next for {number}", None),
         (unsigned, f"IA done for {number} yesterday", forged),
         (unsigned, "whats next for Z9999ZZ", None),
+        # Typed things that look like buttons but are not: Rasa warns about those, quoting the whole line.
+        (unsigned, "/B2345CD relapse", None),
+        (unsigned, '/record_event{"prison_number": "C3456DE", "event": ', None),
+        (unsigned, '/record_event{"prison_number": "D4567EF", "relapse": "yes"}', None),
+        (unsigned, '/ask_protocol{"term": "E5678FG"} relapse', None),
     ]
     tokens = [token for _, _, token in messages if token]
     answers = [_post(assistant, sender, text, token) for sender, text, token in messages]
