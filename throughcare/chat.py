@@ -18,7 +18,9 @@ def send(
 ) -> list[dict]:
     metadata = {identity.METADATA_KEY: identity.sign(staff_id, secret, subject=sender)} if staff_id and secret else {}
     response = httpx.post(url, json={"sender": sender, "message": text, "metadata": metadata}, timeout=timeout)
-    response.raise_for_status()
+    # A message too big to read is refused 413 with a kind reply in the usual format: show it like any other.
+    if response.status_code != httpx.codes.REQUEST_ENTITY_TOO_LARGE:
+        response.raise_for_status()
     return response.json()
 
 

@@ -13,6 +13,7 @@ import pytest
 from sqlalchemy import select
 
 from tests.servers import Assistant
+from throughcare import chat
 from throughcare.input_limits import LONG_WORD_REPLY, MAX_MESSAGE_CHARS, NO_WORDS_REPLY, TOO_LONG_REPLY
 from throughcare.models import GuidanceQuery
 
@@ -141,3 +142,9 @@ def test_huge_messages_cost_rasa_no_memory_it_keeps(assistant: Assistant) -> Non
     assert len("care plan review " * 3_000) > 50_000 > MAX_MESSAGE_CHARS
     after = rss_mb(assistant.rasa_pid)
     assert after - before <= RSS_GROWTH_LIMIT_MB, f"Rasa grew from {before:.0f} MB to {after:.0f} MB"
+
+
+@EMBEDDED
+def test_the_terminal_chat_shows_the_kind_reply_to_a_message_too_big_to_read(assistant: Assistant) -> None:
+    replies = chat.send(assistant.url, conversation(), "a " * 40_000, None, None)
+    assert [r["text"] for r in replies] == [TOO_LONG_REPLY]
