@@ -25,7 +25,14 @@ from sqlalchemy.engine import URL, make_url
 
 from throughcare.db import Database
 from throughcare.knowledge import REPO_ROOT
-from throughcare.models import ButtonPayload, DigestDelivery, GuidanceQuery, QueryReview, TelegramUpdate
+from throughcare.models import (
+    ButtonPayload,
+    DashboardSession,
+    DigestDelivery,
+    GuidanceQuery,
+    QueryReview,
+    TelegramUpdate,
+)
 
 LONDON = ZoneInfo("Europe/London")
 ENDPOINTS_ENV = "ENDPOINTS"
@@ -46,6 +53,9 @@ class Retention:
     deliveries: dt.timedelta = dt.timedelta(days=30)
     # Telegram redelivers an update for at most a day.
     telegram_updates: dt.timedelta = dt.timedelta(days=2)
+    # A sign-in row is dead within hours (link 15 minutes, session 2 hours); a month answers "who was signed in
+    # when?" with the details; the audit trail keeps each sign-in for good.
+    dashboard_sign_ins: dt.timedelta = dt.timedelta(days=30)
 
 
 DEFAULT_RETENTION = Retention()
@@ -60,6 +70,7 @@ class Cutoffs:
     button_payloads: dt.datetime
     deliveries: dt.datetime
     telegram_updates: dt.datetime
+    dashboard_sign_ins: dt.datetime
 
     @classmethod
     def from_retention(cls, now: dt.datetime, retention: Retention = DEFAULT_RETENTION) -> Cutoffs:
@@ -69,13 +80,14 @@ class Cutoffs:
             button_payloads=now - retention.button_payloads,
             deliveries=now - retention.deliveries,
             telegram_updates=now - retention.telegram_updates,
+            dashboard_sign_ins=now - retention.dashboard_sign_ins,
         )
 
     @classmethod
     def before_day(cls, day: dt.date) -> Cutoffs:
         """Everything from before the start of `day`, UK time."""
         moment = dt.datetime.combine(day, dt.time(0), LONDON)
-        return cls(moment, moment, moment, moment, moment)
+        return cls(moment, moment, moment, moment, moment, moment)
 
 
 @dataclass(frozen=True)
@@ -91,8 +103,8 @@ def _utc(moment: dt.datetime) -> dt.datetime:
 
 
 def purge_case_store(db: Database, cutoffs: Cutoffs) -> Deleted:
-    """Delete old query-log rows with their reviews, button payloads, digest deliveries and handled Telegram
-    updates, in one transaction. Audit rows are kept."""
+    """Delete old query-log rows with their reviews, button payloads, digest deliveries, handled Telegram updates
+    and dashboard sign-ins, in one transaction. Audit rows are kept."""
     old_query = GuidanceQuery.at < _utc(cutoffs.query_log)
     with db.transaction() as session:
         counts = {
@@ -110,6 +122,9 @@ def purge_case_store(db: Database, cutoffs: Cutoffs) -> Deleted:
             ),
             "telegram updates": session.execute(
                 delete(TelegramUpdate).where(TelegramUpdate.at < _utc(cutoffs.telegram_updates))
+            ),
+            "dashboard sign-ins": session.execute(
+                delete(DashboardSession).where(DashboardSession.created_at < _utc(cutoffs.dashboard_sign_ins))
             ),
         }
         return Deleted({what: result.rowcount for what, result in counts.items()})

@@ -21,6 +21,7 @@ from throughcare.knowledge import REPO_ROOT
 from throughcare.models import (
     AuditEvent,
     ButtonPayload,
+    DashboardSession,
     DigestDelivery,
     GuidanceQuery,
     QueryReview,
@@ -76,6 +77,11 @@ def add_gateway_rows(db: Database, staff_id: int, at: dt.datetime, tag: int) -> 
         )
         session.add(DigestDelivery(staff_id=staff_id, day=at.date(), sent=True, at=at))
         session.add(TelegramUpdate(update_id=tag, telegram_user_id=42, at=at))
+        session.add(
+            DashboardSession(
+                staff_id=staff_id, link_hash=f"link-{tag}", link_expires_at=at + dt.timedelta(minutes=15), created_at=at
+            )
+        )
 
 
 def texts(db: Database) -> set[str]:
@@ -116,12 +122,14 @@ def test_gateway_records_go_after_their_own_shorter_time(database: Database) -> 
         assert len(session.scalars(select(DigestDelivery)).all()) == 2
         # Telegram redelivers for a day: update ids are kept two days, no longer.
         assert set(session.scalars(select(TelegramUpdate.update_id))) == {3}
+        assert set(session.scalars(select(DashboardSession.link_hash))) == {"link-2", "link-3"}
     assert deleted.counts == {
         "query reviews": 0,
         "guidance queries": 0,
         "button payloads": 1,
         "digest deliveries": 1,
         "telegram updates": 2,
+        "dashboard sign-ins": 1,
     }
 
 
