@@ -112,6 +112,7 @@ def summary(run: fuzz.Run, command: str, workers: int) -> str:
     p95 = times[int(0.95 * (len(times) - 1))]
     found = fuzz.failures(results)
     count = len(results)
+    unsigned = count // 2  # as fuzz.run splits them
     server_errors = sum(1 for r in results if r.status is not None and r.status >= 500)
     empty = sum(len(v) for k, v in found.items() if k.startswith("empty reply"))
     logged = fuzz.log_errors(run.whole_log)
@@ -127,7 +128,7 @@ def summary(run: fuzz.Run, command: str, workers: int) -> str:
         "",
         "| figure | value |",
         "| --- | --- |",
-        f"| messages sent | {count:,} ({len(run.unsigned) + len(run.blank):,} blank or unsigned) |",
+        f"| messages sent | {count:,}: {unsigned:,} unsigned, {count - unsigned:,} signed ({len(run.blank):,} blank) |",
         f"| messages a second | {count / run.seconds:.1f} |",
         f"| round trip p50 / p95 | {statistics.median(times) * 1000:.0f} / {p95 * 1000:.0f} ms |",
         f"| answers not as expected | {sum(len(v) for v in found.values()):,} |",
