@@ -64,6 +64,9 @@ class ReferralRoute(str, enum.Enum):
     staff_referral = "staff_referral"
     illicit_use = "illicit_use"
     positive_drug_test = "positive_drug_test"
+    # Referred in by a community team (CJIT) through the prison's single point of contact (001 §5.4.1).
+    # Stored as a plain string (see _enum), so a new route needs no migration.
+    community_team = "community_team"
 
 
 class ClosureReason(str, enum.Enum):
@@ -155,6 +158,8 @@ class Episode(Base):
     closure_date: Mapped[dt.date | None] = mapped_column(Date)
     # The first community treatment appointment attended after release (004 asks how many engage).
     community_engagement_date: Mapped[dt.date | None] = mapped_column(Date)
+    # When the community service reported that the client had not engaged; cleared if they later engage.
+    community_not_engaged_date: Mapped[dt.date | None] = mapped_column(Date)
 
     client: Mapped[Client] = relationship(back_populates="episodes")
     key_worker: Mapped[StaffMember | None] = relationship()

@@ -7,7 +7,8 @@ Two files come out of it:
   one pattern for the event words with synonyms giving each its event, and the date pattern from
   throughcare/dates.py. These live apart from the ruler because the ruler sees spaCy's tokens, which split
   a prison number ending in a unit ("A1234MG" as "A1234" "MG"), and gives a phrase one label only, while
-  one phrase can be both a checklist and an event ("transfer").
+  one phrase can be both a checklist and an event ("transfer"). The referral-route words ("self referral",
+  "under the influence", "positive mdt") are a second regex with synonyms, made the same way.
 Labels are the entity names the domain uses.
 """
 
@@ -15,11 +16,11 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Iterator
+from collections.abc import Iterator, Mapping
 from pathlib import Path
 
 from throughcare.dates import DATE_PATTERN
-from throughcare.knowledge import Knowledge
+from throughcare.knowledge import Knowledge, NamedThing
 from throughcare.prison_numbers import FIND
 
 # Words this long are typed with a letter dropped or two swapped often enough to allow for it.
@@ -62,20 +63,39 @@ def _with_slips(phrase: str) -> set[str]:
     return variants
 
 
-def event_words(knowledge: Knowledge) -> dict[str, str]:
-    """Every way of writing an event that the NLU accepts, lower case, with the event it names.
+def _words_for(things: list[NamedThing], taken: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Every way of writing one of `things` that the NLU accepts, lower case, with the name it gives.
 
-    The listed words always name their own event; a slip is accepted only where it names one event and is no
-    listed word, so no word is ambiguous.
+    The listed words always name their own thing; a slip is accepted only where it names one thing and is no
+    listed word, so no word is ambiguous. `taken` holds another entity's words: Rasa's synonyms are one table
+    for every entity, so a word may not give two entities different values; a listed word in `taken` is an
+    error, a slip in it is dropped.
     """
-    exact = {alias.lower(): e.name for e in knowledge.vocabulary.events for alias in e.aliases}
+    taken = taken or {}
+    exact = {alias.lower(): t.name for t in things for alias in t.aliases}
+    clashes = sorted(word for word in exact if word in taken and taken[word] != exact[word])
+    if clashes:
+        raise ValueError(f"words listed for two entities with different values: {', '.join(clashes)}")
     slips: dict[str, set[str]] = {}
-    for e in knowledge.vocabulary.events:
-        for alias in e.aliases:
+    for t in things:
+        for alias in t.aliases:
             for variant in _with_slips(alias.lower()):
-                slips.setdefault(variant, set()).add(e.name)
-    unambiguous = {variant: events.pop() for variant, events in slips.items() if len(events) == 1}
+                slips.setdefault(variant, set()).add(t.name)
+    unambiguous = {variant: names.pop() for variant, names in slips.items() if len(names) == 1 and variant not in taken}
     return {**unambiguous, **exact}
+
+
+def event_words(knowledge: Knowledge) -> dict[str, str]:
+    """Every way of writing an event that the NLU accepts, lower case, with the event it names."""
+    return _words_for(knowledge.vocabulary.events)
+
+
+def referral_route_words(knowledge: Knowledge) -> dict[str, str]:
+    """Every way of writing a referral route that the NLU accepts, lower case, with the route it names.
+
+    No word is also an event word, so the one synonym table gives each word one value.
+    """
+    return _words_for(knowledge.vocabulary.referral_routes, event_words(knowledge))
 
 
 def _alternation(words: list[str]) -> str:
@@ -104,16 +124,24 @@ def _block(kind: str, name: str, examples: list[str]) -> str:
     return f"- {kind}: {name}\n  examples: |\n" + "".join(f"    - {e}\n" for e in examples)
 
 
-def rasa_entity_data(knowledge: Knowledge) -> str:
-    """Rasa NLU YAML: the prison-number regex, the event-word regex, a synonym per event, the date regex."""
-    words = event_words(knowledge)
-    by_event: dict[str, list[str]] = {}
+def _regex_and_synonyms(entity: str, words: dict[str, str]) -> list[str]:
+    """One regex for all of an entity's words, and a synonym per value giving each spelling its value."""
+    by_value: dict[str, list[str]] = {}
     for word in sorted(words):
-        by_event.setdefault(words[word], []).append(word)
+        by_value.setdefault(words[word], []).append(word)
+    return [
+        _block("regex", entity, [_alternation(list(words))]),
+        *(_block("synonym", value, spellings) for value, spellings in by_value.items()),
+    ]
+
+
+def rasa_entity_data(knowledge: Knowledge) -> str:
+    """Rasa NLU YAML: the prison-number regex, the event-word and referral-route regexes with a synonym per
+    event and per route, the date regex."""
     blocks = [
         _block("regex", "prison_number", [FIND.pattern]),
-        _block("regex", "event", [_alternation(list(words))]),
-        *(_block("synonym", event, spellings) for event, spellings in by_event.items()),
+        *_regex_and_synonyms("event", event_words(knowledge)),
+        *_regex_and_synonyms("referral_route", referral_route_words(knowledge)),
         _block("regex", "date", [DATE_PATTERN]),
     ]
     header = '# Generated from knowledge/ by `throughcare nlu-patterns`; do not edit.\nversion: "3.1"\nnlu:\n'
@@ -132,4 +160,4 @@ def write_patterns(knowledge: Knowledge, ruler_path: Path, rasa_nlu_path: Path) 
     patterns = ruler_patterns(knowledge)
     _write_if_changed(ruler_path, "".join(json.dumps(p) + "\n" for p in patterns))
     _write_if_changed(rasa_nlu_path, rasa_entity_data(knowledge))
-    return len(patterns) + len(event_words(knowledge)) + 1
+    return len(patterns) + len(event_words(knowledge)) + len(referral_route_words(knowledge)) + 1
