@@ -47,11 +47,12 @@ def timescale_for_client(timescale: Timescale, facts: EpisodeFacts, today: dt.da
     label = client_label(facts)
     event = EVENT_WORDS[timescale.counted_from]
     start = event_date(facts, timescale.counted_from)
+    note = f" ({CLINICAL_NOTE})" if timescale.clinical else ""
     if start is None:
-        return f"For {label}: the record has no date for {event} yet, so I can't work it out."
+        return f"For {label}: the record has no date for {event} yet, so I can't work it out.{note}"
     due = due_date(timescale, start)
     passed = ", which has passed" if due < today else ""
-    return f"For {label}, counting from {event} on {day(start)}: {day(due)}{passed}."
+    return f"For {label}, counting from {event} on {day(start)}: {day(due)}{passed}.{note}"
 
 
 def whom(role: str) -> str:

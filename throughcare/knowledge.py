@@ -62,6 +62,24 @@ class Source(Strict):
         return f"{self.document}, {self.section}"
 
 
+class Grounding(Strict):
+    """A number the item states that its cited section does not: where it comes from instead.
+
+    Either another section that states it (the grounding check reads that section too), or a note
+    saying why no document does (a figure derived from others, our own local practice).
+    """
+
+    figure: str = Field(min_length=1)
+    source: Source | None = None
+    note: str | None = None
+
+    @model_validator(mode="after")
+    def source_or_note(self) -> Grounding:
+        if (self.source is None) == (self.note is None):
+            raise ValueError("a grounding entry gives either a source or a note, not both or neither")
+        return self
+
+
 class Difference(Strict):
     """What another document says where it disagrees with the item's main answer (the local choice)."""
 
@@ -79,8 +97,11 @@ class Timescale(Strict):
     # A softer target inside the limit, e.g. "72 hours, ideally 24".
     ideal_amount: int | None = None
     explanation: str
+    # Information for the clinical team (prescribing, stabilisation): answers built on it say so.
+    clinical: bool = False
     notes: str | None = None
     differences: list[Difference] = []
+    grounding: list[Grounding] = []
     source: Source
 
 
@@ -94,6 +115,7 @@ class Step(Strict):
     condition: Condition | None = None
     why: str
     clinical: bool = False
+    grounding: list[Grounding] = []
     source: Source
 
 
@@ -105,6 +127,7 @@ class Procedure(Strict):
     aliases: list[str] = []
     steps: list[Step] = Field(min_length=1)
     notes: str | None = None
+    grounding: list[Grounding] = []
     source: Source
 
     @field_validator("steps")
@@ -126,7 +149,10 @@ class Procedure(Strict):
 
 class Expansion(Strict):
     text: str
+    # Where the documents use the term. With common_usage the document does not expand it there
+    # (or anywhere): the expansion is the usual one and makes no claim on the document.
     source: Source
+    common_usage: bool = False
 
 
 class GlossaryTerm(Strict):
@@ -136,6 +162,7 @@ class GlossaryTerm(Strict):
     aliases: list[str] = []
     clinical: bool = False
     notes: str | None = None
+    grounding: list[Grounding] = []
 
 
 class Topic(Strict):
@@ -148,6 +175,7 @@ class Topic(Strict):
     timescale: str | None = None
     notes: str | None = None
     differences: list[Difference] = []
+    grounding: list[Grounding] = []
     source: Source
 
 
@@ -159,6 +187,7 @@ class CareLevel(Strict):
     # Where the protocol gives a range ("4-6 weeks"), a review is due at the low end and overdue after the high end.
     review_latest_weeks: int | None = None
     description: str
+    grounding: list[Grounding] = []
     source: Source
 
     @model_validator(mode="after")
@@ -181,6 +210,8 @@ class Vocabulary(Strict):
     prisons: list[NamedThing] = []
     # Here `name` is the event the case store records and the aliases are the words for it.
     events: list[NamedThing] = []
+    # Here `name` is a referral route (throughcare/models.py ReferralRoute) and the aliases are the words for it.
+    referral_routes: list[NamedThing] = []
 
 
 class ServiceProfile(Strict):
@@ -204,6 +235,7 @@ class Measure(Strict):
     title: str
     definition: str
     notes: str | None = None
+    grounding: list[Grounding] = []
     source: Source
 
 
@@ -240,6 +272,7 @@ class Scenario(Strict):
     tour: str
     # True for the practice scenarios in 003; False for ones written in their spirit from the protocol.
     from_training_pack: bool = False
+    grounding: list[Grounding] = []
     source: Source
 
     @model_validator(mode="after")
@@ -260,6 +293,7 @@ class Training(Strict):
     # Working days from starting in post by when it should be done, where the documents say.
     due_within_days: int | None = None
     notes: str | None = None
+    grounding: list[Grounding] = []
     source: Source
 
 

@@ -81,3 +81,43 @@ def test_validate_command_passes_on_the_shipped_knowledge() -> None:
     result = CliRunner().invoke(app, ["knowledge", "validate"])
     assert result.exit_code == 0, result.output
     assert "Knowledge is valid" in result.output
+
+
+def test_clinical_timescales_carry_the_clinical_note(knowledge) -> None:
+    import datetime as dt
+
+    from throughcare import answers
+    from throughcare.engine import EpisodeFacts
+
+    facts = EpisodeFacts(
+        prison_number="A1234BC",
+        initials="JS",
+        referral_date=dt.date(2026, 9, 1),
+        referral_route="self_referral",
+        stage="referred",
+    )
+    open_conditions = knowledge.timescales["open_conditions_minimum"]
+    assert open_conditions.clinical
+    assert answers.CLINICAL_NOTE in answers.timescale_for_client(open_conditions, facts, dt.date(2026, 9, 2))
+    assert answers.CLINICAL_NOTE not in answers.timescale_for_client(
+        knowledge.timescales["triage"], facts, dt.date(2026, 9, 2)
+    )
+
+
+def test_repeats_of_clinical_facts_are_flagged_clinical(knowledge) -> None:
+    for topic_id in (
+        "transfer_records_travel",
+        "unplanned_transfer_records",
+        "court_sent_to_other_prison",
+        "going_to_court",
+    ):
+        assert knowledge.topics[topic_id].clinical, topic_id
+    for term in ("Category D", "Local prison"):
+        assert knowledge.find_term(term).clinical, term
+
+
+def test_expansions_the_documents_do_not_give_are_marked_common_usage(knowledge) -> None:
+    for term in ("TTG", "DAT", "PACT", "CDAT", "SMART", "MDT"):
+        assert all(e.common_usage for e in knowledge.find_term(term).expansions), term
+    oasys = {e.text: e.common_usage for e in knowledge.find_term("OASys").expansions}
+    assert oasys == {"Offender assessment and sentence management": False, "Offender Assessment System": True}
