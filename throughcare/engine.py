@@ -24,6 +24,12 @@ EVENT_WORDS = {
     "reception": "reception into custody",
 }
 
+# The routes that follow the illicit-use pathway (000 › Referral: anyone under the influence or reported as
+# involved with substances is referred automatically and visited within hours). A confirmed positive drug test
+# is such a report, and 004 §2 makes it an automatic referral too, so it is visited on the same clock rather
+# than waiting up to five working days for the initial assessment.
+ILLICIT_USE_ROUTES = {"illicit_use": "the illicit-use referral", "positive_drug_test": "the positive drug test"}
+
 # Both are worked through inside the release window: the local checklist and the national written plan.
 RELEASE_CHECKLISTS = ("release_planning", "release")
 
@@ -117,7 +123,7 @@ def condition_holds(condition: str | None, facts: EpisodeFacts, today: dt.date) 
     if condition == "not_on_prescription":
         return not facts.on_prescription
     if condition == "illicit_use_referral":
-        return facts.referral_route == "illicit_use"
+        return facts.referral_route in ILLICIT_USE_ROUTES
     if condition == "no_consent_to_share":
         return facts.consent_to_share is False
     if condition == "parole_case":
@@ -162,12 +168,12 @@ def _assessment_steps(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date)
     profile = knowledge.profile
     steps: list[NextStep] = []
     if facts.initial_assessment_date is None:
-        if facts.referral_route == "illicit_use":
+        if facts.referral_route in ILLICIT_USE_ROUTES:
             visit = knowledge.timescale(profile.illicit_use_visit_timescale)
             steps.append(
                 _timed_step(
                     "illicit_use_visit",
-                    "Visit after the illicit-use referral",
+                    f"Visit after {ILLICIT_USE_ROUTES[facts.referral_route]}",
                     "any staff member",
                     visit,
                     facts.referral_date,

@@ -395,12 +395,22 @@ def minimum_data_set(db: Database, knowledge: Knowledge, period: Period) -> Repo
             func.sum(case((and_(released, Episode.community_engagement_date.is_not(None)), 1), else_=0)).label(
                 "community"
             ),
+            func.sum(case((and_(released, Episode.community_not_engaged_date.is_not(None)), 1), else_=0)).label(
+                "not_engaged"
+            ),
         ),
     )[0]
     n = {
         key: int(getattr(counts, key) or 0)
-        for key in ("referrals", "offered", "engaged", "released", "arranged", "community")
+        for key in ("referrals", "offered", "engaged", "released", "arranged", "community", "not_engaged")
     }
+    by_route = _run(
+        db,
+        select(Episode.referral_route, func.count())
+        .where(in_period(Episode.referral_date))
+        .group_by(Episode.referral_route)
+        .order_by(Episode.referral_route),
+    )
 
     def share(part: int, whole: int) -> float | str:
         return round(100 * part / whole, 1) if whole else ""
@@ -413,9 +423,12 @@ def minimum_data_set(db: Database, knowledge: Knowledge, period: Period) -> Repo
         (measures["community_arrangements"].title, n["arranged"], share(n["arranged"], n["released"])),
         (measures["community_engagement"].title, n["community"], share(n["community"], n["released"])),
     ]
-    notes = [f"Released in the period: {n['released']}."] + [
-        f"{m.title}: {m.definition} ({m.source})" for m in measures.values()
-    ]
+    routes = ", ".join(f"{route.value.replace('_', ' ')} {count}" for route, count in by_route) or "none"
+    unknown = n["released"] - n["community"] - n["not_engaged"]
+    notes = [
+        f"Released in the period: {n['released']} (reported not engaging with community treatment: "
+        f"{n['not_engaged']}; not yet known: {unknown}). Referrals by route: {routes}."
+    ] + [f"{m.title}: {m.definition} ({m.source})" for m in measures.values()]
     return Report(
         "mds",
         f"Six-monthly minimum data set (004 §5), {period}",

@@ -73,6 +73,8 @@ class Event:
     may_be_past: bool
     # Recorded on the episode that release closed, as the community service reports back.
     after_release: bool = False
+    # A field this event contradicts, cleared when it is recorded: the latest report back wins.
+    replaces: str | None = None
 
 
 EVENTS = {
@@ -91,6 +93,16 @@ EVENTS = {
             False,
             True,
             after_release=True,
+            replaces="community_not_engaged_date",
+        ),
+        Event(
+            "community_non_engagement",
+            "community_not_engaged_date",
+            "report that the client did not engage with community treatment",
+            False,
+            True,
+            after_release=True,
+            replaces="community_engagement_date",
         ),
     )
 }
@@ -318,11 +330,16 @@ def _record_event(
         _check_event_date(event, when, episode, today)
         before = {event.field: _iso(getattr(episode, event.field)), "stage": episode.stage.value}
         setattr(episode, event.field, when)
+        if event.replaces is not None:
+            before[event.replaces] = _iso(getattr(episode, event.replaces))
+            setattr(episode, event.replaces, None)
         if event.name == "initial_assessment" and episode.stage == Stage.referred:
             episode.stage = Stage.assessed
         if event.name == "triage":
             episode.stage = Stage.in_treatment
         after = {event.field: when.isoformat(), "stage": episode.stage.value}
+        if event.replaces is not None:
+            after[event.replaces] = None
         audit(session, staff_id, "episode", episode.id, f"record_{event.name}", before, after)
         _replace_open_steps(session, episode, today)
         return _facts(episode)

@@ -1,7 +1,10 @@
 import datetime as dt
 from dataclasses import replace
 
+import pytest
+
 from throughcare.engine import EpisodeFacts, next_steps, pending_steps
+from throughcare.models import ReferralRoute
 
 REFERRED = EpisodeFacts(
     prison_number="A1234BC",
@@ -125,3 +128,36 @@ def test_overdue_steps_come_first(knowledge) -> None:
 def test_a_closed_episode_has_nothing_next(knowledge) -> None:
     facts = in_treatment(closure_date=dt.date(2026, 11, 1), closure_reason="positive_exit")
     assert next_steps(facts, knowledge, dt.date(2026, 11, 23)) == []
+
+
+@pytest.mark.parametrize(
+    ("route", "first", "due", "rule"),
+    [
+        # Referred on Monday 1 March 2027.
+        ("illicit_use", "illicit_use_visit", dt.date(2027, 3, 4), "within 72 hours (ideally 24) after referral"),
+        ("positive_drug_test", "illicit_use_visit", dt.date(2027, 3, 4), "within 72 hours (ideally 24) after referral"),
+        ("induction", "initial_assessment", dt.date(2027, 3, 8), "within 5 working days of referral"),
+        ("self_referral", "initial_assessment", dt.date(2027, 3, 8), "within 5 working days of referral"),
+        ("staff_referral", "initial_assessment", dt.date(2027, 3, 8), "within 5 working days of referral"),
+        ("community_team", "initial_assessment", dt.date(2027, 3, 8), "within 5 working days of referral"),
+    ],
+)
+def test_each_referral_route_has_its_first_step_and_timescale(knowledge, route, first, due, rule) -> None:  # type: ignore[no-untyped-def]
+    facts = replace(REFERRED, referral_route=route, referral_date=dt.date(2027, 3, 1))
+    step = next_steps(facts, knowledge, dt.date(2027, 3, 1))[0]
+    assert (step.key, step.due, step.rule) == (first, due, rule)
+
+
+def test_every_referral_route_is_one_the_engine_knows(knowledge) -> None:  # type: ignore[no-untyped-def]
+    for route in ReferralRoute:
+        facts = replace(REFERRED, referral_route=route.value)
+        assert next_steps(facts, knowledge, REFERRED.referral_date)[-1].key == "initial_assessment"
+
+
+def test_a_positive_drug_test_is_visited_and_offered_an_appointment_as_004_says(knowledge) -> None:  # type: ignore[no-untyped-def]
+    facts = replace(REFERRED, referral_route="positive_drug_test")
+    steps = next_steps(facts, knowledge, REFERRED.referral_date)
+    assert steps[0].what == "Visit after the positive drug test"
+    referral = knowledge.procedures["referral"]
+    assert "positive_drug_test" in [s.id for s in pending_steps(referral, facts, REFERRED.referral_date)]
+    assert "positive_drug_test" not in [s.id for s in pending_steps(referral, REFERRED, REFERRED.referral_date)]

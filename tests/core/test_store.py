@@ -13,6 +13,7 @@ from throughcare.models import (
     AuditEvent,
     ChecklistProgress,
     Client,
+    ClosureReason,
     Episode,
     GuidanceQuery,
     OpenStep,
@@ -231,3 +232,48 @@ def test_inactive_staff_are_not_recognised(demo_database) -> None:
     with demo_database.transaction() as session:
         session.get(store.StaffMember, staff).active = False
     assert store.staff_member(demo_database, staff) is None
+
+
+@pytest.mark.parametrize(
+    ("route", "first", "within_days"),
+    [
+        (store.ReferralRoute.illicit_use, "illicit_use_visit", 3),  # 72 hours: by the end of the third day
+        (store.ReferralRoute.positive_drug_test, "illicit_use_visit", 3),
+        (store.ReferralRoute.community_team, "initial_assessment", 9),  # 5 working days, with a weekend or two
+    ],
+)
+def test_a_referral_keeps_its_route_and_opens_that_routes_first_step(demo_database, today, route, first, within_days):  # type: ignore[no-untyped-def]
+    staff = demo_practitioner_id(demo_database)
+    facts = store.record_referral(demo_database, "K7777ZZ", route, today, staff)
+    assert facts.referral_route == route.value
+    with demo_database.transaction() as session:
+        episode = session.scalar(select(Episode).join(Client).where(Client.prison_number == "K7777ZZ"))
+        assert episode.referral_route == route
+        steps = session.scalars(select(OpenStep).where(OpenStep.episode_id == episode.id).order_by(OpenStep.due))
+        soonest = next(iter(steps))
+        audit = session.scalar(
+            select(AuditEvent).where(AuditEvent.action == "record_referral").order_by(AuditEvent.id.desc())
+        )
+    assert soonest.key == first and soonest.due <= today + dt.timedelta(days=within_days)
+    assert audit.after["referral_route"] == route.value
+
+
+def test_engagement_and_non_engagement_after_release_replace_each_other(demo_database, today) -> None:
+    with demo_database.transaction() as session:
+        number = session.scalar(
+            select(Client.prison_number).join(Episode).where(Episode.closure_reason == ClosureReason.release).limit(1)
+        )
+    staff = demo_practitioner_id(demo_database)
+    store.record_event(demo_database, number, "community_non_engagement", today, staff, today)
+    store.record_event(demo_database, number, "community_engagement", today, staff, today)
+    with demo_database.transaction() as session:
+        episode = session.scalar(select(Episode).join(Client).where(Client.prison_number == number))
+        assert (episode.community_engagement_date, episode.community_not_engaged_date) == (today, None)
+        audit = session.scalar(select(AuditEvent).order_by(AuditEvent.id.desc()).limit(1))
+    assert audit.action == "record_community_engagement"
+    assert audit.before["community_not_engaged_date"] == today.isoformat()
+    assert audit.after == {
+        "community_engagement_date": today.isoformat(),
+        "community_not_engaged_date": None,
+        "stage": "closed",
+    }
