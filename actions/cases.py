@@ -14,6 +14,7 @@ from actions.common import (
     off_loop,
     require_prison_number,
     require_staff,
+    signed_in_staff,
     today,
 )
 from actions.parsing import Message
@@ -75,6 +76,11 @@ class ActionCaseload(ThroughcareAction):
         return "action_caseload"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        # From someone not signed in, a message in the protocol's own words ("whats my part in a clients parole")
+        # is a protocol question: answered, not refused as a case question.
+        general = None if await signed_in_staff(tracker) else question_without_client(message)
+        if general:
+            return general
         staff = await require_staff(tracker)
         episodes = await off_loop(store.caseload, database(), staff.id)
         day = today()

@@ -8,7 +8,7 @@ from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button, knowledge
 from actions.parsing import Message, question_text
-from actions.protocol import answer_from_hits, strong_matches
+from actions.protocol import REFUSAL, answer_from_hits, harmful_request, strong_matches
 from throughcare.search import default_search
 
 
@@ -91,6 +91,12 @@ class ActionOutOfScope(ThroughcareAction):
         return "action_out_of_scope"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        # A request to make or smuggle drugs or hurt someone: refused plainly, never answered from the protocol.
+        if message.intent == "harmful_request":
+            return Answer(REFUSAL, fell_back=True)
+        refused = harmful_request(question_text(message, tracker))
+        if refused:
+            return refused
         hits = strong_matches(question_text(message, tracker))
         if hits:
             # Words the protocol itself uses: better an answer that may help than a dead end.
@@ -122,6 +128,10 @@ class ActionClarify(ThroughcareAction):
         if _previous_user_intent(tracker) == "nlu_fallback":
             return Answer(f"Sorry, I still didn't follow. {help_text()}", fell_back=True)
         ranking = tracker.latest_message.get("intent_ranking") or []
+        refused = harmful_request(question_text(message, tracker))
+        likeliest = next((r.get("name") for r in ranking if r.get("name") != "nlu_fallback"), None)
+        if refused or likeliest == "harmful_request":
+            return refused or Answer(REFUSAL, fell_back=True)
         likely = [r["name"] for r in ranking if r.get("name") in INTENT_WORDS][:2]
         entities = {
             e["entity"]: e["value"]

@@ -12,8 +12,19 @@ import re
 
 from rasa_sdk import Tracker
 
-from actions.common import Answer, ThroughcareAction, button, database, knowledge, off_loop, require_staff, today
+from actions.common import (
+    Answer,
+    ThroughcareAction,
+    button,
+    database,
+    knowledge,
+    off_loop,
+    require_staff,
+    signed_in_staff,
+    today,
+)
 from actions.parsing import Message, message_date
+from actions.protocol import answer_from_hits, strong_matches
 from throughcare import answers, induction
 from throughcare.dates import DateNotUnderstood
 from throughcare.knowledge import Knowledge
@@ -181,12 +192,49 @@ def welcome(k: Knowledge, mine: induction.Progress) -> Answer:
     )
 
 
+# A question about training ("what training will I have to do?", "when must the RCGP be done by?") is a protocol
+# question: answered to anyone, and never taken for a record that a course was done.
+TRAINING_QUESTION = re.compile(
+    r"\b(?:training|courses?|rcgp|level 1|induction cover|life support|gdpr|mandatory|every year|annual)\b", re.I
+)
+QUESTION = re.compile(
+    r"^\s*(?:what|which|when|how|do|does|is|are|will|should|must|have|can)\b|\?\s*$|"
+    r"\b(?:what|which|when) (?:training|courses?|do|does|will|should|must|am|is|has|have)\b",
+    re.I,
+)
+
+
+# About one's own record ("what training have I still got to do"): the induction aid's progress, not the protocol.
+OWN_RECORD = re.compile(r"\b(?:left|still|my list|my training|have i|i've done|ive done)\b", re.I)
+
+
+def training_question(message: Message) -> Answer | None:
+    text = message.text
+    if text.startswith("/") or OWN_RECORD.search(text):
+        return None
+    if not (TRAINING_QUESTION.search(text) and QUESTION.search(text)):
+        return None
+    # The protocol's topic on it, not the glossary entry for a course's name.
+    hits = [h for h in strong_matches(text) if h.kind != "term"]
+    return answer_from_hits(hits) if hits else None
+
+
 class ActionInduction(ThroughcareAction):
     def name(self) -> str:
         return "action_induction"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        asked = training_question(message)
+        if asked and await signed_in_staff(tracker) is None:
+            return asked
         staff = await require_staff(tracker)
+        if asked:
+            # A new starter asking what training to do: the training list, then the induction aid.
+            mine = await off_loop(induction.progress, database(), knowledge(), staff.id, today())
+            offer = welcome(knowledge(), mine)
+            asked.text += f"\n\n{offer.text}"
+            asked.buttons = offer.buttons
+            return asked
         k, day, db = knowledge(), today(), database()
         what = message.entity("induction") or self._asked(message, k)
         item, choice = message.entity("induction_item") or "", message.entity("choice") or ""

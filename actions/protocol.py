@@ -19,8 +19,10 @@ from actions.common import (
 )
 from actions.parsing import Message, question_text
 from throughcare import answers, store
+from throughcare.engine import next_steps
 from throughcare.input_limits import MAX_MESSAGE_CHARS
 from throughcare.knowledge import GlossaryTerm
+from throughcare.read_audit import audit_read
 from throughcare.search import Hit, default_search
 
 NO_ANSWER = (
@@ -65,6 +67,41 @@ STRONG_MATCH = 3.5
 
 def strong_matches(text: str) -> list[Hit]:
     return default_search().search(text, min_score=STRONG_MATCH)
+
+
+# Requests to make or smuggle drugs, bring in contraband or hurt someone: refused plainly, never answered from the
+# protocol (its nearest topic would read as advice). Each pattern needs the harmful act, not just a topic word,
+# so "he was found with spice" or "a client says he wants to hurt someone" are not caught here.
+DRUG_WORDS = r"(?:spice|hooch|mamba|crack|meth|fent\w*|heroin|smack|subs|subutex|bupe|drugs?|gear|pills|tablets)"
+HARMFUL = re.compile(
+    rf"\b(?:make|cook|brew|mix|recipe for)(?:ing)? (?:\w+ ){{0,2}}?{DRUG_WORDS}\b(?!\s+(?:test|referral|service|team))"
+    # Asking how to get something past security: a request form, then the act.
+    r"|\b(?:how (?:do|would|can|could|to|should) (?:\w+ )?|(?:best|easiest|safest) way to |help me |me to )"
+    rf"(?:(?:sneak|smuggle|plug|conceal)(?:ing)? (?:\w+ ){{0,4}}?|(?:get|bring|slip|pass|hide)(?:ing)? (?:\w+ ){{0,2}}?"
+    rf"(?:{DRUG_WORDS}|phones?|mobiles?|sims?|sim cards?|contraband|weapons?|blades?) (?:\w+ )?)"
+    r"(?:in|into|past|through|inside)\b"
+    r"|\bso (?:the )?(?:dogs?|staff|officers?|security|screws) (?:do ?n.?t|wo ?n.?t|can.?t) (?:find|smell|see|notice)"
+    r"(?! (?:the )?records)"
+    r"|\bwo ?n.?t (?:smell|be found|get found|show up on)\b"
+    r"|\b(?:give|gave) (?:\w+ ){0,4}?(?:a )?(?:proper )?(?:kicking|beating|battering)\b"
+    r"|\bhow (?:do|would|can|could|to) (?:i |we |u |you )?(?:kill|hurt|batter|beat up|stab|poison|overdose) "
+    r"(?:someone|somebody|him|her|them)\b"
+    r"|\bput (?:someone|somebody|him|her|them) (?:in the ground|six feet under)\b"
+    r"|\bhow much \w+ (?:would it take|does it take) to (?:kill|put|finish|drop)",
+    re.IGNORECASE,
+)
+REFUSAL = (
+    "Sorry, I can't help with that: it could put people at risk. If you're worried about a client, a threat or "
+    "something coming into the prison, tell your line manager or security today. "
+    "I can help with the service's own work: clients, the protocol and your caseload."
+)
+
+
+def harmful_request(text: str) -> Answer | None:
+    """A plain, kind refusal for a request to make or smuggle drugs or to hurt someone; no protocol citation."""
+    if HARMFUL.search(" ".join(text[:MAX_MESSAGE_CHARS].split())):
+        return Answer(REFUSAL, fell_back=True)
+    return None
 
 
 GIVE_A_CLIENT = "For a client's own dates and steps, give me their prison number, like A1234BC."
@@ -144,6 +181,78 @@ def wider_subject(text: str, phrase: str, asked: str | None) -> Answer | None:
     return answer_from_hits(hits)
 
 
+# A question about one client's move or release ("A1234BC is being moved next week, what do I do?") names the
+# subject in everyday words the protocol does not use; these add the protocol's own word to the search.
+CLIENT_SUBJECTS = (
+    (re.compile(r"\b(?:mov(?:e|ed|es|ing)|ship(?:ped|ping)?|transfer\w*|new (?:jail|prison))\b", re.I), "transfer"),
+    (re.compile(r"\b(?:releas\w*|gets? out|getting out|due out|leav(?:e|es|ing)|goes)\b", re.I), "release"),
+    (
+        re.compile(r"\b(?:positive exit|clos(?:e|ing) (?:him|her)|finish with us|met (?:all )?his goals)\b", re.I),
+        "positive exit",
+    ),
+)
+# A follow-up about the client in context ("what's left to do before he leaves?") speaks of them like this.
+ABOUT_A_PERSON = re.compile(r"\b(?:he|him|his|hes|he's|she|her|hers|shes|she's|client|them|they)\b", re.I)
+# What a recorded event is called in the protocol's words, for a follow-up question after recording it.
+EVENT_WORDS = {"release_date": "release", "transfer": "transfer"}
+
+
+def _last_recorded_subject(tracker: Tracker) -> str:
+    users = [e for e in tracker.events if e.get("event") == "user"]
+    if len(users) < 2:
+        return ""
+    entities = (users[-2].get("parse_data") or {}).get("entities") or []
+    return " ".join(EVENT_WORDS.get(str(e.get("value")), "") for e in entities if e.get("entity") == "event").strip()
+
+
+def client_question(message: Message, tracker: Tracker) -> str | None:
+    """The client a protocol question is about: one named in it, or the one in context when it speaks of them."""
+    if message.prison_number is None or message.text.startswith("/"):
+        return None
+    if message.prison_number_is_new or ABOUT_A_PERSON.search(message.text):
+        return message.prison_number
+    return None
+
+
+async def client_protocol_answer(number: str, text: str, message: Message, tracker: Tracker) -> Answer | None:
+    """A protocol question about one client: the procedure (or topic) it is about, for that client, with their open
+    steps on it when a signed member of staff asks, and the checklist for them."""
+    subjects = [word for pattern, word in CLIENT_SUBJECTS if pattern.search(text)]
+    query = " ".join([text, *subjects, *([] if subjects else [_last_recorded_subject(tracker)])])
+    hits = [h for h in default_search().search(query, limit=6) if h.kind != "term"]
+    if not hits:
+        return None
+    procedures = [h for h in hits if h.kind == "procedure" and h.score >= hits[0].score * 0.6]
+    if procedures:
+        hits = [procedures[0], *[h for h in hits if h is not procedures[0]]][:3]
+    answer = answer_from_hits(hits[:3], f"For {number}:\n")
+    procedure = procedures[0] if procedures else None
+    if procedure is None:
+        return answer
+    answer.buttons.insert(
+        0,
+        button(
+            f"Start the {procedure.title.lower()} checklist for {number}",
+            f'/start_checklist{{"checklist":"{procedure.id}","prison_number":"{number}"}}',
+        ),
+    )
+    staff = await signed_in_staff(tracker)
+    if staff is None:
+        return answer
+    try:
+        facts = await off_loop(store.episode_facts, database(), number)
+    except store.UnknownClient:
+        return answer
+    await off_loop(audit_read, database(), staff.id, [facts.prison_number], "protocol for a client")
+    day = today()
+    open_steps = [s for s in next_steps(facts, knowledge(), day) if s.key.startswith(f"{procedure.id}:")]
+    if open_steps:
+        answer.text += f"\nStill open for {answers.client_label(facts)}:\n" + "\n".join(
+            answers.describe_step(s, day) for s in open_steps[:5]
+        )
+    return answer
+
+
 class ActionAnswerProtocol(ThroughcareAction):
     answers_during_walk = True
 
@@ -151,8 +260,17 @@ class ActionAnswerProtocol(ThroughcareAction):
         return "action_answer_protocol"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
+        text = question_text(message, tracker)
+        refused = harmful_request(text)
+        if refused:
+            return refused
         chosen = default_search().item(message.entity("knowledge_item") or "")
-        hits = [chosen] if chosen else default_search().search(question_text(message, tracker))
+        number = None if chosen else client_question(message, tracker)
+        if number:
+            for_client = await client_protocol_answer(number, text, message, tracker)
+            if for_client:
+                return for_client
+        hits = [chosen] if chosen else default_search().search(text)
         if not hits:
             return Answer(NO_ANSWER, fell_back=True)
         answer = answer_from_hits(hits)
@@ -171,6 +289,9 @@ class ActionDefineTerm(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         asked = message.entity_text("term")
         text = question_text(message, tracker)
+        refused = harmful_request(text)
+        if refused:
+            return refused
         phrase = asked_phrase(text)
         wider = wider_subject(text, phrase, asked)
         if wider:

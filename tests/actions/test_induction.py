@@ -74,3 +74,13 @@ def test_training_is_recorded_from_a_sentence(run, knowledge) -> None:  # type: 
 
 def test_unsigned_senders_get_no_induction_records(run) -> None:  # type: ignore[no-untyped-def]
     assert run(ActionInduction(), "quiz me", "induction", signed=False).text == NOT_SIGNED_IN
+
+
+def test_a_training_question_is_answered_from_the_protocol_to_anyone_and_never_recorded(run) -> None:  # type: ignore[no-untyped-def]
+    unsigned = run(ActionInduction(), "what training do new starters have to complete", "induction", signed=False)
+    assert "RCGP" in unsigned.text and "Source: 000" in unsigned.text
+    assert NOT_SIGNED_IN not in unsigned.text
+    signed = run(ActionInduction(), "by when must I have finished the rcgp level 1?", "induction")
+    assert "probation" in signed.text
+    assert "Recorded" not in signed.text
+    assert "Welcome" in signed.text
