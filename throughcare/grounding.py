@@ -219,6 +219,9 @@ _RANGE = r"(?:\s*(?:-|–|to|or)\s*(?P<upper>\d+|" + _WORD + r"))?"
 _DIGITS = re.compile(
     r"(?<![§\w.])(?P<value>\d+(?:\.\d+)?)(?![\d])" + _RANGE + r"(?:[\s-]*(?:'s\s|’s\s)?" + _UNIT + r"(?![a-z]))?", re.I
 )
+# A UK phone number written in groups ("0800 633 5588") is one figure, compared with the digits run
+# together as the documents write it ("08006335588"), not three separate numbers.
+_PHONE = re.compile(r"(?<![\w.])0\d{2,4}(?:[ -]\d{3,4}){1,2}(?![\w.])")
 _WORDS = re.compile(r"\b(?P<value>" + _WORD + r")\b" + _RANGE + r"[\s-]*(?:'|’)?\s*" + _UNIT + r"(?![a-z])", re.I)
 
 
@@ -243,6 +246,7 @@ def _value(text: str) -> str:
 def figures(text: str) -> set[Figure]:
     """Every number in the text as (value, unit): digits always, number words only before a unit."""
     text = text.replace("\u00a0", " ")
+    text = _PHONE.sub(lambda m: re.sub(r"[ -]", "", m.group()), text)
     found: set[Figure] = set()
     for pattern in (_DIGITS, _WORDS):
         for match in pattern.finditer(text):

@@ -25,6 +25,8 @@ def test_every_knowledge_fact_is_grounded() -> None:
         ("72 hours, ideally 24", {("72", "hours"), ("24", None)}),
         ("one of the two teams", set()),
         ("5 days' stabilisation", {("5", "days")}),
+        ("call 0800 633 5588 or 01234-567-890", {("08006335588", None), ("01234567890", None)}),
+        ("from 10 to 12 weeks, 1 633 days", {("10", "weeks"), ("12", "weeks"), ("1", None), ("633", "days")}),
     ],
 )
 def test_figures_are_normalised(text: str, expected: set[tuple[str, str | None]]) -> None:
