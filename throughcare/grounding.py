@@ -222,6 +222,8 @@ _DIGITS = re.compile(
 # A UK phone number written in groups ("0800 633 5588") is one figure, compared with the digits run
 # together as the documents write it ("08006335588"), not three separate numbers.
 _PHONE = re.compile(r"(?<![\w.])0\d{2,4}(?:[ -]\d{3,4}){1,2}(?![\w.])")
+# "1:1" (a one-to-one session, "1:1s", "1:1’s") names a kind of session, not a figure.
+_ONE_TO_ONE = re.compile(r"(?<![\d.:])1:1(?![\d:])")
 _WORDS = re.compile(r"\b(?P<value>" + _WORD + r")\b" + _RANGE + r"[\s-]*(?:'|’)?\s*" + _UNIT + r"(?![a-z])", re.I)
 
 
@@ -247,6 +249,7 @@ def figures(text: str) -> set[Figure]:
     """Every number in the text as (value, unit): digits always, number words only before a unit."""
     text = text.replace("\u00a0", " ")
     text = _PHONE.sub(lambda m: re.sub(r"[ -]", "", m.group()), text)
+    text = _ONE_TO_ONE.sub("one-to-one", text)
     found: set[Figure] = set()
     for pattern in (_DIGITS, _WORDS):
         for match in pattern.finditer(text):

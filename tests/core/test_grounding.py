@@ -27,6 +27,8 @@ def test_every_knowledge_fact_is_grounded() -> None:
         ("5 days' stabilisation", {("5", "days")}),
         ("call 0800 633 5588 or 01234-567-890", {("08006335588", None), ("01234567890", None)}),
         ("from 10 to 12 weeks, 1 633 days", {("10", "weeks"), ("12", "weeks"), ("1", None), ("633", "days")}),
+        ("a harm reduction 1:1, weekly 1:1s and 1:1’s", set()),
+        ("1:1 for 2 weeks, mixed 1:10 or 11:1", {("2", "weeks"), ("1", None), ("10", None), ("11", None)}),
     ],
 )
 def test_figures_are_normalised(text: str, expected: set[tuple[str, str | None]]) -> None:
