@@ -8,7 +8,14 @@ from rasa_sdk import Tracker
 
 from actions.common import Answer, ThroughcareAction, button, knowledge
 from actions.parsing import Message, question_text
-from actions.protocol import REFUSAL, answer_from_hits, harmful_request, strong_matches
+from actions.protocol import (
+    CLIENT_SUBJECTS,
+    REFUSAL,
+    answer_from_hits,
+    client_protocol_answer,
+    harmful_request,
+    strong_matches,
+)
 from throughcare.search import default_search
 
 
@@ -129,6 +136,13 @@ class ActionClarify(ThroughcareAction):
             return Answer(f"Sorry, I still didn't follow. {help_text()}", fell_back=True)
         ranking = tracker.latest_message.get("intent_ranking") or []
         refused = harmful_request(question_text(message, tracker))
+        # A client named with a move, a release or a closing in an unsure question: the procedure for them.
+        text = question_text(message, tracker)
+        if not refused and message.prison_number_is_new and any(p.search(text) for p, _ in CLIENT_SUBJECTS):
+            for_client = await client_protocol_answer(message.prison_number or "", text, message, tracker)
+            if for_client:
+                for_client.fell_back = True
+                return for_client
         likeliest = next((r.get("name") for r in ranking if r.get("name") != "nlu_fallback"), None)
         if refused or likeliest == "harmful_request":
             return refused or Answer(REFUSAL, fell_back=True)
