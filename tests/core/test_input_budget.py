@@ -16,6 +16,7 @@ from collections.abc import Callable
 
 import pytest
 
+from actions import events, induction, protocol, safeguarding
 from actions.parsing import SKIP_WORDS, skip_reason
 from actions.protocol import TERM_QUESTION, asked_phrase
 from rasa_components.normaliser import Normaliser
@@ -109,6 +110,14 @@ def readers(knowledge: Knowledge) -> dict[str, Callable[[str], object]]:
         "channel clean_text": input_limits.clean_text,
         "channel has_visible_character": input_limits.has_visible_character,
         "channel longest_word": input_limits.longest_word,
+        "events NEGATION": events.NEGATION.search,
+        "induction TRAINING_QUESTION": induction.TRAINING_QUESTION.search,
+        "induction QUESTION": induction.QUESTION.search,
+        "induction OWN_RECORD": induction.OWN_RECORD.search,
+        "protocol HARMFUL": protocol.HARMFUL.search,
+        "protocol ABOUT_A_PERSON": protocol.ABOUT_A_PERSON.search,
+        **{f"protocol CLIENT_SUBJECTS {name}": pattern.search for pattern, name in protocol.CLIENT_SUBJECTS},
+        "safeguarding QUESTION": safeguarding.QUESTION.search,
     }
 
 
@@ -127,6 +136,17 @@ READERS = [
     "entities.yml prison_number",
     "entities.yml event",
     "entities.yml date",
+    "entities.yml referral_route",
+    "events NEGATION",
+    "induction TRAINING_QUESTION",
+    "induction QUESTION",
+    "induction OWN_RECORD",
+    "protocol HARMFUL",
+    "protocol ABOUT_A_PERSON",
+    "protocol CLIENT_SUBJECTS transfer",
+    "protocol CLIENT_SUBJECTS release",
+    "protocol CLIENT_SUBJECTS positive exit",
+    "safeguarding QUESTION",
     "Normaliser",
     "channel read_chat_request",
     "channel clean_text",
