@@ -18,7 +18,7 @@ from actions.common import (
     today,
 )
 from actions.parsing import Message
-from actions.protocol import question_without_client
+from actions.protocol import CLIENT_SUBJECTS, question_without_client
 from throughcare import answers, prison_numbers, store
 from throughcare.engine import EpisodeFacts, NextStep, describe_rule, next_steps
 from throughcare.read_audit import audit_read
@@ -50,6 +50,29 @@ def release_planning_lines(facts: EpisodeFacts, day: dt.date) -> list[str]:
     ]
 
 
+# A question about one subject ("what's left before he leaves?") asks after that subject's steps first.
+SUBJECT_EVENTS = {"transfer": "transfer", "release": "release_date", "positive exit": "positive_exit"}
+SUBJECT_STEPS = {**EVENT_STEPS, "positive_exit": ("positive_exit:",)}
+
+
+def _subject_event(message: Message, tracker: Tracker) -> str | None:
+    """The event the question is about: named in it ("before he leaves"), or else the release or transfer the
+    message before it recorded ("he's getting out on 3/3", then "what still needs doing before then")."""
+    named = next((name for pattern, name in CLIENT_SUBJECTS if pattern.search(message.text)), None)
+    if named:
+        return SUBJECT_EVENTS[named]
+    typed = [e for e in tracker.events if e.get("event") == "user"]
+    earlier = (typed[-2].get("parse_data") or {}).get("entities") or [] if len(typed) > 1 else []
+    return next(
+        (str(e["value"]) for e in earlier if e.get("entity") == "event" and e["value"] in SUBJECT_EVENTS.values()), None
+    )
+
+
+def subject_first(steps: list[NextStep], event: str | None) -> list[NextStep]:
+    first = [s for s in steps if event and s.key.startswith(SUBJECT_STEPS[event])]
+    return first + [s for s in steps if s not in first]
+
+
 def _cited(steps: list[NextStep]) -> str | None:
     return "; ".join(dict.fromkeys(str(s.source) for s in steps)) or None
 
@@ -67,7 +90,7 @@ class ActionNextSteps(ThroughcareAction):
         facts = await off_loop(store.episode_facts, database(), number)
         await off_loop(audit_read, database(), staff.id, [facts.prison_number], "next steps")
         day = today()
-        steps = next_steps(facts, knowledge(), day)
+        steps = subject_first(next_steps(facts, knowledge(), day), _subject_event(message, tracker))
         return Answer(answers.next_steps_answer(facts, steps, day), cited=_cited(steps))
 
 

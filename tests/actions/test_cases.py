@@ -115,3 +115,33 @@ def test_when_release_planning_starts_for_a_client_gives_the_date_and_both_rules
     assert "Release preparation (at least 12 weeks before release)" in result.text
     assert answers.day(release - dt.timedelta(weeks=12)) in result.text
     assert "The documents differ" in result.text and "Source: 001, §9.3.3" in result.text
+
+
+def _first_step(text: str) -> str:
+    return next(line for line in text.splitlines() if line.startswith("1. "))
+
+
+def test_a_question_about_leaving_lists_the_release_steps_first(run, case_db) -> None:
+    # A1234BC's release is about 40 working days ahead: release preparation is due, among other steps.
+    general = run(ActionNextSteps(), "whats next for him", "ask_next_steps", slots={"prison_number": "A1234BC"})
+    leaving = run(
+        ActionNextSteps(), "whats left to do before he leaves us", "ask_next_steps", slots={"prison_number": "A1234BC"}
+    )
+    assert "release" not in _first_step(general.text).lower()
+    assert "release" in _first_step(leaving.text).lower()
+    # "Before then", right after recording the release date, asks after the same steps.
+    recorded = {
+        "event": "user",
+        "text": "A1234BC is getting out on 03/03/2027",
+        "parse_data": {
+            "entities": [{"entity": "event", "value": "release_date"}, {"entity": "prison_number", "value": "A1234BC"}]
+        },
+    }
+    then = run(
+        ActionNextSteps(),
+        "so what still needs doing for him before then",
+        "ask_next_steps",
+        slots={"prison_number": "A1234BC"},
+        events=[recorded],
+    )
+    assert _first_step(then.text) == _first_step(leaving.text)
