@@ -22,7 +22,9 @@ by its number and runs to the next numbered paragraph.
 from __future__ import annotations
 
 import functools
+import os
 import re
+import subprocess
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -30,7 +32,8 @@ from pathlib import Path
 from throughcare import coverage
 from throughcare.knowledge import REPO_ROOT, Grounding, Knowledge, Source
 
-PROTOCOL_DIR = REPO_ROOT.parent / "shared" / "protocol"
+PROTOCOL_DIR_ENV = "THROUGHCARE_PROTOCOL_DIR"
+SHARED_PROTOCOL = Path("shared") / "protocol"
 SEPARATOR = " › "
 
 # Rows whose heading in the text differs from the map's name for them: a regex matched against
@@ -151,11 +154,36 @@ def _heading_matches(line: str, part: str) -> bool:
     return stripped.lower().startswith(part.lower() + " (")
 
 
+def _cloned_from() -> Path | None:
+    """The repository this checkout was cloned from, when that is a folder on this machine."""
+    url = subprocess.run(
+        ["git", "config", "--get", "remote.origin.url"], cwd=REPO_ROOT, capture_output=True, text=True, check=False
+    ).stdout.strip()
+    return Path(url) if url and "://" not in url and ":" not in url.split("/")[0] else None
+
+
+def protocol_dir() -> Path | None:
+    """Where the protocol documents are: $THROUGHCARE_PROTOCOL_DIR, or `shared/protocol` beside this checkout or
+    beside the repository it was cloned from (CI works in a fresh clone); None when no such folder holds them.
+
+    They are not in the repository: the knowledge is their facts in our own words, never their text."""
+    origin = _cloned_from()
+    candidates = [
+        os.environ.get(PROTOCOL_DIR_ENV),
+        REPO_ROOT.parent / SHARED_PROTOCOL,
+        origin.parent / SHARED_PROTOCOL if origin else None,
+    ]
+    return next((Path(c) for c in candidates if c and any(Path(c).glob("0*.txt"))), None)
+
+
 @functools.cache
-def documents(protocol_dir: Path = PROTOCOL_DIR, map_path: Path = coverage.DEFAULT_MAP) -> dict[str, Document]:
+def documents(folder: Path | None = None, map_path: Path = coverage.DEFAULT_MAP) -> dict[str, Document]:
+    folder = folder or protocol_dir()
+    if folder is None:
+        raise FileNotFoundError(f"No protocol documents found: set {PROTOCOL_DIR_ENV}.")
     rows = coverage.read_map(coverage.read_default_map(map_path))
     found = {}
-    for path in sorted(protocol_dir.glob("0*.txt")):
+    for path in sorted(folder.glob("0*.txt")):
         name = path.name[:3]
         lines = path.read_text(encoding="utf-8").splitlines()
         found[name] = Document(name, lines, [r.section for r in rows if r.document == name])

@@ -7,7 +7,15 @@ import pytest
 from throughcare import grounding
 from throughcare.knowledge import Grounding, Knowledge, Source, default_knowledge
 
+# The documents are not in the repository (only their facts, in our own words, are); on a machine without them
+# the check cannot be made, and says so rather than passing.
+needs_documents = pytest.mark.skipif(
+    grounding.protocol_dir() is None,
+    reason=f"the protocol documents are not beside this checkout or its origin: set {grounding.PROTOCOL_DIR_ENV}",
+)
 
+
+@needs_documents
 def test_every_knowledge_fact_is_grounded() -> None:
     found = grounding.problems(default_knowledge())
     assert not found, "\n".join(found)
@@ -35,6 +43,7 @@ def test_figures_are_normalised(text: str, expected: set[tuple[str, str | None]]
     assert {(f.value, f.unit) for f in grounding.figures(text)} == expected
 
 
+@needs_documents
 def test_every_covered_row_of_the_coverage_map_is_found_in_its_document() -> None:
     from throughcare import coverage
 
@@ -48,6 +57,7 @@ def test_every_covered_row_of_the_coverage_map_is_found_in_its_document() -> Non
     assert not missing
 
 
+@needs_documents
 def test_section_text_stops_at_the_next_section() -> None:
     text = grounding.section_text(Source(document="001", section="§7.1.12"))
     assert text is not None and "inform the CJIT" in text and "7.2.1" not in text
@@ -62,16 +72,19 @@ def _with_topic_answer(answer: str, **extra: object) -> Knowledge:
     return knowledge.model_copy(update={"topics": {**knowledge.topics, topic.id: changed}})
 
 
+@needs_documents
 def test_a_wrong_number_is_named_with_its_item() -> None:
     found = grounding.problems(_with_topic_answer("Every referral is seen within 7 working days."))
     assert any("topic:initial_assessment_timescale" in p and "7 working days" in p for p in found)
 
 
+@needs_documents
 def test_a_wrong_unit_is_caught() -> None:
     found = grounding.problems(_with_topic_answer("Every referral is seen within 5 days."))
     assert any("'5 days'" in p for p in found)
 
 
+@needs_documents
 def test_an_explicit_grounding_note_accepts_a_local_figure() -> None:
     marked = _with_topic_answer(
         "Every referral is seen within 7 working days.",
@@ -80,6 +93,7 @@ def test_an_explicit_grounding_note_accepts_a_local_figure() -> None:
     assert not [p for p in grounding.problems(marked) if "initial_assessment_timescale" in p]
 
 
+@needs_documents
 def test_a_grounding_source_must_state_the_figure() -> None:
     marked = _with_topic_answer(
         "Every referral is seen within 7 working days.",
@@ -88,6 +102,7 @@ def test_a_grounding_source_must_state_the_figure() -> None:
     assert any("grounding says '7 working days'" in p for p in grounding.problems(marked))
 
 
+@needs_documents
 def test_a_missing_section_is_reported() -> None:
     knowledge = default_knowledge()
     topic = knowledge.topics["initial_assessment_timescale"]
