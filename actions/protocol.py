@@ -132,7 +132,11 @@ def client_for_record(message: Message) -> Answer | None:
 
 
 def answer_from_hits(hits: list[Hit], intro: str = "") -> Answer:
-    """The best-matching knowledge item as the answer, the next ones as buttons."""
+    """The best-matching knowledge item as the answer, the next ones as buttons.
+
+    A glossary term that names a procedure's own section gives way to the procedure: "client wants to withdraw
+    from the service" is answered with the steps, not the one-line definition of service withdrawal."""
+    hits = _procedure_over_its_term(hits)
     best, others = hits[0], hits[1:]
     return Answer(
         intro + hit_answer(best),
@@ -140,6 +144,13 @@ def answer_from_hits(hits: list[Hit], intro: str = "") -> Answer:
         cited=str(best.source),
         topic=f"{best.kind}:{best.id}",
     )
+
+
+def _procedure_over_its_term(hits: list[Hit]) -> list[Hit]:
+    if hits[0].kind != "term":
+        return hits
+    procedure = next((h for h in hits[1:] if h.kind == "procedure" and h.source == hits[0].source), None)
+    return [procedure, *(h for h in hits if h is not procedure)] if procedure else hits
 
 
 async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) -> str | None:

@@ -14,7 +14,10 @@ from throughcare.input_limits import MAX_MESSAGE_CHARS
 from throughcare.knowledge import Difference, Knowledge, Source, default_knowledge
 
 # The longer English list: questions are full of "how do we", which the short list keeps.
-STOPWORDS = list(bm25s.stopwords.STOPWORDS_EN_PLUS)
+# Words staff use for emphasis carry no subject ("what does the cjit actually do" is about the CJIT, not about
+# the item that says a client "actually turned up").
+FILLER_WORDS = ["actually", "really", "basically", "exactly", "literally", "just", "even", "anyway", "please"]
+STOPWORDS = [*bm25s.stopwords.STOPWORDS_EN_PLUS, *FILLER_WORDS]
 
 
 @dataclass(frozen=True)

@@ -195,3 +195,8 @@ def test_a_protocol_question_about_a_named_client_answers_for_them_and_offers_th
     assert "A1234BC" in result.text
     assert "NDTMS" in result.text
     assert any("checklist" in b["title"] and "A1234BC" in b["payload"] for b in result.buttons)
+
+
+def test_a_question_about_doing_a_procedure_gets_its_steps_not_the_one_line_definition(run) -> None:
+    result = run(ActionAnswerProtocol(), "client wants to withdraw from the service what do i do", "ask_protocol")
+    assert "harm reduction" in result.text.lower() and "Source: 000" in result.text

@@ -29,3 +29,8 @@ def test_words_the_knowledge_never_uses_find_nothing() -> None:
 def test_every_hit_carries_its_source() -> None:
     hits = default_search().search("release checklist naloxone", limit=3)
     assert hits and all(h.source.document in {"000", "001", "002", "003", "004"} for h in hits)
+
+
+def test_words_said_for_emphasis_do_not_choose_the_subject() -> None:
+    search = default_search()
+    assert search.search("what does the cjit actually do")[0].id == search.search("what does the cjit do")[0].id
