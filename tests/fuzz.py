@@ -630,14 +630,17 @@ def log_errors(log: str) -> Counter[str]:
         found[f"{server}: {_same_fault(match.group(1))}"] += 1
     for _, logger, message in LOGGED.findall(log):
         server = "Rasa" if logger.startswith("rasa.") else "action server"
-        try:
-            # Rasa logs an exception as JSON, the outermost first and its cause last.
-            chain = json.loads(message)["exception"]
-            message = f"{chain[-1]['exc_type']}: {chain[-1]['exc_value']}"
-        except (ValueError, KeyError, IndexError, TypeError):
-            pass
-        found[f"{server} ({logger}): {_same_fault(message)}"] += 1
+        found[f"{server} ({logger}): {_same_fault(_root_cause(message))}"] += 1
     return found
+
+
+def _root_cause(message: str) -> str:
+    """Rasa logs an exception as JSON, the outermost first and its cause last; any other line is its own cause."""
+    try:
+        chain = json.loads(message)["exception"]
+        return f"{chain[-1]['exc_type']}: {chain[-1]['exc_value']}"
+    except (ValueError, KeyError, IndexError, TypeError):
+        return message
 
 
 class LogReader:
