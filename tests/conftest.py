@@ -7,6 +7,7 @@ import os
 import shutil
 import uuid
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -82,9 +83,10 @@ def demo_sqlite_url(tmp_path: Path, sqlite_templates: SqliteTemplates, today: dt
     return sqlite_templates.copy(tmp_path / "demo.db", demo_day=today)
 
 
-@pytest.fixture
-def postgres_url() -> Iterator[str]:
-    """A fresh schema in the test PostgreSQL database, migrated, dropped afterwards."""
+@contextmanager
+def postgres_schema(revision: str = "head") -> Iterator[str]:
+    """A fresh schema in the test PostgreSQL database, migrated to `revision`, dropped afterwards; the test is
+    skipped, with the reason, when no server answers."""
     reason = postgres_unavailable_reason()
     if reason:
         pytest.skip(reason)
@@ -95,12 +97,18 @@ def postgres_url() -> Iterator[str]:
     separator = "&" if "?" in POSTGRES_URL else "?"
     url = f"{POSTGRES_URL}{separator}options=-csearch_path%3D{schema}"
     try:
-        upgrade(url)
+        upgrade(url, revision)
         yield url
     finally:
         with admin.begin() as conn:
             conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
         admin.dispose()
+
+
+@pytest.fixture
+def postgres_url() -> Iterator[str]:
+    with postgres_schema() as url:
+        yield url
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import uuid
 from collections.abc import Iterator
 
 import pytest
@@ -11,7 +10,7 @@ from alembic.migration import MigrationContext
 from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
-from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
+from tests.conftest import postgres_schema
 from throughcare.migrate import upgrade
 from throughcare.models import Base
 
@@ -30,21 +29,8 @@ def url_at_0004(request, tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-
         upgrade(url, "0004")
         yield url
         return
-    reason = postgres_unavailable_reason()
-    if reason:
-        pytest.skip(reason)
-    schema = f"tc_test_{uuid.uuid4().hex[:10]}"
-    admin = create_engine(POSTGRES_URL)
-    with admin.begin() as conn:
-        conn.execute(text(f'CREATE SCHEMA "{schema}"'))
-    try:
-        url = f"{POSTGRES_URL}{'&' if '?' in POSTGRES_URL else '?'}options=-csearch_path%3D{schema}"
-        upgrade(url, "0004")
+    with postgres_schema("0004") as url:
         yield url
-    finally:
-        with admin.begin() as conn:
-            conn.execute(text(f'DROP SCHEMA "{schema}" CASCADE'))
-        admin.dispose()
 
 
 def seed(engine: Engine, open_episodes: int) -> None:
