@@ -31,6 +31,7 @@ from collections.abc import Callable
 from pathlib import Path
 
 import httpx
+from benchmarks_doc import replace_block
 
 from throughcare import identity
 from throughcare.db import Database
@@ -38,7 +39,6 @@ from throughcare.demo import demo_practitioner_id
 from throughcare.knowledge import REPO_ROOT
 
 URL = "http://127.0.0.1:5005/webhooks/rest/webhook"
-BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 # Signs a staff token for one conversation (tokens are bound to their sender).
 Signer = Callable[[str], str]
 ENDPOINTS = os.environ.get("ENDPOINTS", "endpoints.yml")
@@ -160,16 +160,6 @@ def markdown(figures: dict) -> str:
     )
 
 
-def write_benchmarks(block: str) -> None:
-    text = BENCHMARKS.read_text(encoding="utf-8")
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + block + rest.split(END, 1)[1]
-    else:
-        text += "\n" + block + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--rounds", type=int, default=5, help="times each conversation sends the message list")
@@ -202,7 +192,7 @@ def main() -> None:
     block = markdown(figures)
     print(block)
     if args.write:
-        write_benchmarks(block)
+        replace_block(block, START, END)
 
 
 if __name__ == "__main__":

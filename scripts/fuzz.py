@@ -27,6 +27,7 @@ import time
 from pathlib import Path
 
 import httpx
+from benchmarks_doc import replace_block
 
 from throughcare.db import Database
 from throughcare.demo import demo_practitioner_id, load_demo_data
@@ -39,7 +40,6 @@ from tests import fuzz
 
 WORK = REPO_ROOT / "var" / "fuzz"
 LOG = REPO_ROOT / "var" / "log" / "fuzz-serve.log"
-BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 START, END = "<!-- fuzz:begin -->", "<!-- fuzz:end -->"
 
 
@@ -150,16 +150,6 @@ def summary(run: fuzz.Run, command: str, workers: int) -> str:
     return "\n".join([*lines, END])
 
 
-def write_benchmarks(block: str) -> None:
-    text = BENCHMARKS.read_text(encoding="utf-8")
-    if START in text:
-        before, rest = text.split(START, 1)
-        text = before + block + rest.split(END, 1)[1]
-    else:
-        text = text.rstrip("\n") + "\n\n" + block + "\n"
-    BENCHMARKS.write_text(text, encoding="utf-8")
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--messages", type=int, default=20_000)
@@ -187,7 +177,7 @@ def main() -> None:
     block = summary(run, command, args.workers)
     print(block)
     if args.write:
-        write_benchmarks(block)
+        replace_block(block, START, END)
 
 
 if __name__ == "__main__":
