@@ -36,6 +36,7 @@ from actions.parsing import skip_reason
 from actions.protocol import asked_phrase
 from actions.safeguarding import QUESTION
 from rasa_components.normaliser import Normaliser
+from tests.fuzz import rss_mb
 from throughcare import identity, input_limits, prison_numbers
 from throughcare.dates import DateNotUnderstood, find_date_text, parse_date
 from throughcare.knowledge import REPO_ROOT, load_knowledge
@@ -166,11 +167,6 @@ def write(text: str) -> None:
     doc = BENCHMARKS.read_text(encoding="utf-8")
     start, end = doc.index(BEGIN) + len(BEGIN), doc.index(END)
     BENCHMARKS.write_text(doc[:start] + "\n" + text + "\n" + doc[end:], encoding="utf-8")
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    return int(next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))) / 1024
 
 
 def served(url: str, rasa_pid: int, rounds: int = 5) -> str:

@@ -6,12 +6,12 @@ from __future__ import annotations
 import json
 import time
 import uuid
-from pathlib import Path
 
 import httpx
 import pytest
 from sqlalchemy import select
 
+from tests.fuzz import rss_mb
 from tests.servers import Assistant
 from throughcare import chat
 from throughcare.input_limits import LONG_WORD_REPLY, MAX_MESSAGE_CHARS, NO_WORDS_REPLY, TOO_LONG_REPLY
@@ -29,12 +29,6 @@ def conversation() -> str:
 
 def post(assistant: Assistant, content: bytes) -> httpx.Response:
     return httpx.post(assistant.url, content=content, headers={"content-type": "application/json"}, timeout=60)
-
-
-def rss_mb(pid: int) -> float:
-    status = Path(f"/proc/{pid}/status").read_text()
-    kilobytes = next(line.split()[1] for line in status.splitlines() if line.startswith("VmRSS:"))
-    return int(kilobytes) / 1024
 
 
 @EMBEDDED
