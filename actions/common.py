@@ -91,6 +91,11 @@ def button(title: str, payload: str) -> dict:
     return {"title": title, "payload": payload}
 
 
+def intent_payload(intent: str, entities: dict[str, object] | None = None) -> str:
+    """A button's payload as Rasa reads it: the intent, then its entities as compact JSON."""
+    return f"/{intent}{json.dumps(entities, separators=(',', ':'))}" if entities else f"/{intent}"
+
+
 class Refusal(Exception):
     """Stops an action with a kind answer and no change made."""
 
@@ -144,8 +149,7 @@ class Walk:
 
     def buttons(self) -> list[dict]:
         """A card's buttons name the card, so a stale or repeated press can be told from a fresh one."""
-        card = json.dumps(self.card(), separators=(",", ":"))
-        return [button(title, f"/{intent}{card}") for title, intent in WALK_ACTIONS]
+        return [button(title, intent_payload(intent, self.card())) for title, intent in WALK_ACTIONS]
 
     def reminder(self) -> str:
         return (

@@ -2,11 +2,9 @@
 
 from __future__ import annotations
 
-import json
-
 from rasa_sdk import Tracker
 
-from actions.common import Answer, ThroughcareAction, button, knowledge
+from actions.common import Answer, ThroughcareAction, button, intent_payload, knowledge
 from actions.parsing import Message, question_text
 from actions.protocol import (
     CLIENT_SUBJECTS,
@@ -154,8 +152,7 @@ class ActionClarify(ThroughcareAction):
         }
         if message.prison_number:
             entities["prison_number"] = message.prison_number
-        payload_entities = json.dumps(entities, separators=(",", ":")) if entities else ""
-        meanings = [button(INTENT_WORDS[name], f"/{name}{payload_entities}") for name in likely]
+        meanings = [button(INTENT_WORDS[name], intent_payload(name, entities)) for name in likely]
         # A message naming a client is about their case, so the choices come first; otherwise it is most
         # likely a question, and the closest part of the protocol is shown with the other matches as buttons.
         hits = [] if message.prison_number_is_new else default_search().search(question_text(message, tracker))

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import datetime as dt
-import json
 import re
 
 from rasa_sdk import Tracker
@@ -13,6 +12,7 @@ from actions.common import (
     ThroughcareAction,
     button,
     database,
+    intent_payload,
     knowledge,
     off_loop,
     require_prison_number,
@@ -72,16 +72,23 @@ class ActionRecordEvent(ThroughcareAction):
         return Answer(reply, cited=str(steps[0].source) if steps else None)
 
 
+def _event_card(number: str, event_name: str, when: dt.date) -> str:
+    """A button that records exactly this: client, event and date."""
+    return intent_payload("record_event", {"prison_number": number, "event": event_name, "date": when.isoformat()})
+
+
 def _confirm(number: str, event_name: str, when: dt.date, dated: bool) -> Answer:
     """A record about the client named earlier is confirmed first: that client may have been named for another
     question, and a write on the wrong client is worse than one more press."""
     label = store.EVENTS[event_name].label
-    record = json.dumps({"prison_number": number, "event": event_name, "date": when.isoformat()}, separators=(",", ":"))
     return Answer(
         f"Record the {label} for {number} on {answers.day(when)}?"
         + ("" if dated else " (No date was given, so that is today.)")
         + f" {number} is the client named earlier in this conversation.",
-        buttons=[button(f"Yes, record it for {number}", f"/record_event{record}"), button("No", "/deny")],
+        buttons=[
+            button(f"Yes, record it for {number}", _event_card(number, event_name, when)),
+            button("No", "/deny"),
+        ],
     )
 
 
@@ -102,17 +109,16 @@ def _engagement_unclear(message: Message) -> bool:
 def _ask_engagement(number: str, when: dt.date, dated: bool) -> Answer:
     """Engaged or not is the figure 004 asks for: a message that may say either is asked about, not guessed."""
 
-    def record(event_name: str) -> str:
-        card = {"prison_number": number, "event": event_name, "date": when.isoformat()}
-        return f"/record_event{json.dumps(card, separators=(',', ':'))}"
-
     return Answer(
         f"Did {number} engage with community treatment after release? Your message could be read either way, "
         "so nothing was recorded yet. Choose one"
         + (f" (for {answers.day(when)})." if dated else " (no date was given, so that is today)."),
         buttons=[
-            button(f"Engaged: first appointment attended ({number})", record("community_engagement")),
-            button(f"Did not engage ({number})", record("community_non_engagement")),
+            button(
+                f"Engaged: first appointment attended ({number})",
+                _event_card(number, "community_engagement", when),
+            ),
+            button(f"Did not engage ({number})", _event_card(number, "community_non_engagement", when)),
             button("Neither: record nothing", "/deny"),
         ],
     )
@@ -149,8 +155,7 @@ def referral_routes_named(message: Message) -> list[ReferralRoute]:
 
 
 def _referral_card(number: str, route: ReferralRoute) -> str:
-    card = {"prison_number": number, "referral_route": route.value}
-    return f"/record_referral{json.dumps(card, separators=(',', ':'))}"
+    return intent_payload("record_referral", {"prison_number": number, "referral_route": route.value})
 
 
 def _ask_route(number: str, named: list[ReferralRoute], said_now: bool) -> Answer:

@@ -7,7 +7,6 @@ REST and in Telegram, and the servers remember nothing between messages.
 
 from __future__ import annotations
 
-import json
 import re
 
 from rasa_sdk import Tracker
@@ -17,6 +16,7 @@ from actions.common import (
     ThroughcareAction,
     button,
     database,
+    intent_payload,
     knowledge,
     off_loop,
     require_staff,
@@ -47,7 +47,7 @@ def payload(what: str, item: str = "", choice: str = "") -> str:
         **({"induction_item": item} if item else {}),
         **({"choice": choice} if choice else {}),
     }
-    return f"/induction{json.dumps(entities, separators=(',', ':'))}"
+    return intent_payload("induction", entities)
 
 
 def _named(text: str, names: dict[str, list[str]]) -> str | None:
