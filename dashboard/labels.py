@@ -4,13 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from zoneinfo import ZoneInfo
 
 # Dates read the same in the dashboard as in the chat.
 from throughcare.answers import day
+from throughcare.clock import LONDON
 from throughcare.knowledge import Knowledge
 
-LONDON = ZoneInfo("Europe/London")
 # How the assistant names a client in its answers: "A1234BC (JS)" (`throughcare.answers.client_label`).
 CLIENT_WITH_INITIALS = re.compile(r"\b([A-Za-z][0-9]{4}[A-Za-z]{2}) \([^()\n]{1,3}\)")
 

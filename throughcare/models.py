@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import datetime as dt
 import enum
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import (
     JSON,
@@ -27,7 +26,7 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
-LONDON = ZoneInfo("Europe/London")
+from throughcare.clock import LONDON
 
 
 def utcnow() -> dt.datetime:
