@@ -20,7 +20,7 @@ from actions.common import (
 from actions.parsing import Message
 from actions.protocol import CLIENT_SUBJECTS, question_without_client
 from throughcare import answers, prison_numbers, store
-from throughcare.engine import EpisodeFacts, NextStep, describe_rule, next_steps
+from throughcare.engine import EpisodeFacts, describe_rule, next_steps
 from throughcare.read_audit import audit_read
 
 # Which steps a question about an event is asking after.
@@ -29,8 +29,6 @@ EVENT_STEPS = {
     "triage": ("triage",),
     "review": ("care_plan_review",),
     "joint_review": ("joint_review",),
-    "release_date": ("release_preparation", "release:", "release_planning:"),
-    "transfer": ("transfer:",),
 }
 # For a step already done: the record's field, how to say it, and the service profile's timescale for it.
 EVENT_DONE_FIELDS = {
@@ -50,31 +48,33 @@ def release_planning_lines(facts: EpisodeFacts, day: dt.date) -> list[str]:
     ]
 
 
-# A question about one subject ("what's left before he leaves?") asks after that subject's steps first.
-SUBJECT_EVENTS = {"transfer": "transfer", "release": "release_date", "positive exit": "positive_exit"}
-SUBJECT_STEPS = {**EVENT_STEPS, "positive_exit": ("positive_exit:",)}
+# A question about one subject ("what's left before he leaves?") asks for that subject's whole checklist: the
+# subject as the question words it (actions.protocol.CLIENT_SUBJECTS), or as an event recorded or asked after.
+SUBJECT_OF_WORDS = {"transfer": "transfer", "release": "release", "positive exit": "positive_exit"}
+SUBJECT_OF_EVENT = {"release_date": "release", "transfer": "transfer", "positive_exit": "positive_exit"}
 
 
-def _subject_event(message: Message, tracker: Tracker) -> str | None:
-    """The event the question is about: named in it ("before he leaves"), or else the release or transfer the
+def _subject(message: Message, tracker: Tracker) -> str | None:
+    """The subject the question is about: named in it ("before he leaves"), or else the release or transfer the
     message before it recorded ("he's getting out on 3/3", then "what still needs doing before then")."""
-    named = next((name for pattern, name in CLIENT_SUBJECTS if pattern.search(message.text)), None)
+    named = next((words for pattern, words in CLIENT_SUBJECTS if pattern.search(message.text)), None)
     if named:
-        return SUBJECT_EVENTS[named]
+        return SUBJECT_OF_WORDS[named]
     typed = [e for e in tracker.events if e.get("event") == "user"]
     earlier = (typed[-2].get("parse_data") or {}).get("entities") or [] if len(typed) > 1 else []
     return next(
-        (str(e["value"]) for e in earlier if e.get("entity") == "event" and e["value"] in SUBJECT_EVENTS.values()), None
+        (
+            SUBJECT_OF_EVENT[str(e["value"])]
+            for e in earlier
+            if e.get("entity") == "event" and e["value"] in SUBJECT_OF_EVENT
+        ),
+        None,
     )
 
 
-def subject_first(steps: list[NextStep], event: str | None) -> list[NextStep]:
-    first = [s for s in steps if event and s.key.startswith(SUBJECT_STEPS[event])]
-    return first + [s for s in steps if s not in first]
-
-
-def _cited(steps: list[NextStep]) -> str | None:
-    return "; ".join(dict.fromkeys(str(s.source) for s in steps)) or None
+def subject_answer(facts: EpisodeFacts, subject: str, day: dt.date, notes: list[str] | None = None) -> Answer:
+    text, steps = answers.subject_plan_answer(facts, knowledge(), day, subject, notes or [])
+    return Answer(text, cited=answers.cited(steps))
 
 
 class ActionNextSteps(ThroughcareAction):
@@ -90,8 +90,11 @@ class ActionNextSteps(ThroughcareAction):
         facts = await off_loop(store.episode_facts, database(), number)
         await off_loop(audit_read, database(), staff.id, [facts.prison_number], "next steps")
         day = today()
-        steps = subject_first(next_steps(facts, knowledge(), day), _subject_event(message, tracker))
-        return Answer(answers.next_steps_answer(facts, steps, day), cited=_cited(steps))
+        subject = _subject(message, tracker)
+        if subject:
+            return subject_answer(facts, subject, day)
+        steps = next_steps(facts, knowledge(), day)
+        return Answer(answers.next_steps_answer(facts, steps, day), cited=answers.cited(steps))
 
 
 class ActionCaseload(ThroughcareAction):
@@ -125,20 +128,21 @@ class ActionDueDate(ThroughcareAction):
             return general
         staff = await require_staff(tracker)
         number = require_prison_number(message)
-        event = next((v for v in message.entity_values("event") if v in EVENT_STEPS), None)
+        event = next((v for v in message.entity_values("event") if v in EVENT_STEPS or v in SUBJECT_OF_EVENT), None)
         facts = await off_loop(store.episode_facts, database(), number)
         await off_loop(audit_read, database(), staff.id, [facts.prison_number], "due date")
         day = today()
+        if event in SUBJECT_OF_EVENT:
+            # Asked when about release: when preparation begins by each document's rule, then the list.
+            notes = release_planning_lines(facts, day) if event == "release_date" else []
+            return subject_answer(facts, SUBJECT_OF_EVENT[event], day, notes)
         steps = next_steps(facts, knowledge(), day)
         if event not in EVENT_STEPS:
-            return Answer(answers.next_steps_answer(facts, steps, day), cited=_cited(steps))
+            return Answer(answers.next_steps_answer(facts, steps, day), cited=answers.cited(steps))
         wanted = [s for s in steps if s.key.startswith(EVENT_STEPS[event])]
         if wanted:
             lines = [f"{answers.client_label(facts)}:"] + [answers.describe_step(s, day) for s in wanted[:6]]
-            if event == "release_date":
-                # Inside the window every open step is due on the release day; say when preparation began too.
-                lines[1:1] = release_planning_lines(facts, day)
-            return Answer("\n".join(lines), cited=_cited(wanted))
+            return Answer("\n".join(lines), cited=answers.cited(wanted))
         if event in EVENT_DONE_FIELDS:
             field, said, kind = EVENT_DONE_FIELDS[event]
             done_on = getattr(facts, field)
@@ -152,5 +156,5 @@ class ActionDueDate(ThroughcareAction):
         return Answer(
             f"{answers.client_label(facts)}: nothing of that kind is due. "
             + answers.next_steps_answer(facts, steps, day).split(". ", 1)[-1],
-            cited=_cited(steps),
+            cited=answers.cited(steps),
         )

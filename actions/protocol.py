@@ -19,7 +19,7 @@ from actions.common import (
 )
 from actions.parsing import Message, question_text
 from throughcare import answers, store
-from throughcare.engine import next_steps
+from throughcare.engine import RELEASE_CHECKLISTS
 from throughcare.input_limits import MAX_MESSAGE_CHARS
 from throughcare.knowledge import GlossaryTerm
 from throughcare.read_audit import audit_read
@@ -255,12 +255,11 @@ async def client_protocol_answer(number: str, text: str, message: Message, track
     except store.UnknownClient:
         return answer
     await off_loop(audit_read, database(), staff.id, [facts.prison_number], "protocol for a client")
-    day = today()
-    open_steps = [s for s in next_steps(facts, knowledge(), day) if s.key.startswith(f"{procedure.id}:")]
-    if open_steps:
-        answer.text += f"\nStill open for {answers.client_label(facts)}:\n" + "\n".join(
-            answers.describe_step(s, day) for s in open_steps[:5]
-        )
+    if knowledge().procedures[procedure.id].kind in ("checklist", "escalation"):
+        # What is left of it for this client, their conditions applied, each step with its own source.
+        subject = "release" if procedure.id in RELEASE_CHECKLISTS else procedure.id
+        answer.text, steps = answers.subject_plan_answer(facts, knowledge(), today(), subject, [])
+        answer.cited = answers.cited(steps) or answer.cited
     return answer
 
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import datetime as dt
 
-from throughcare.engine import EVENT_WORDS, EpisodeFacts, NextStep, due_date, event_date
-from throughcare.knowledge import Difference, Source, Timescale
+from throughcare.engine import EVENT_WORDS, EpisodeFacts, NextStep, due_date, event_date, next_steps, subject_plan
+from throughcare.knowledge import Difference, Knowledge, Source, Timescale
 
 CLINICAL_NOTE = "Clinical information for the clinical team: not an instruction to act on alone."
 # How a step's condition reads in a list of steps.
@@ -78,6 +78,11 @@ def step_summary(step: NextStep, today: dt.date) -> str:
     return f"{step.what.rstrip('.')}{optional}: {timing}, by {whom(step.who)}"
 
 
+def cited(steps: list[NextStep]) -> str | None:
+    """The distinct sources of the steps an answer lists, for the query log."""
+    return "; ".join(dict.fromkeys(str(s.source) for s in steps)) or None
+
+
 def describe_step(step: NextStep, today: dt.date) -> str:
     """The step with its rule and source, as every protocol answer gives it."""
     text = f"{step_summary(step, today)}. Rule: {step.rule}. {source_line(step.source)}"
@@ -119,3 +124,35 @@ def next_steps_answer(facts: EpisodeFacts, steps: list[NextStep], today: dt.date
     if len(steps) > limit:
         lines.append(f"…and {len(steps) - limit} more.")
     return "\n".join(lines)
+
+
+def subject_plan_answer(
+    facts: EpisodeFacts, knowledge: Knowledge, today: dt.date, subject: str, notes: list[str]
+) -> tuple[str, list[NextStep]]:
+    """Every open step on one subject's checklists for a client ("what's left before he leaves?"), one line each
+    with who and the source, then anything else overdue. The steps share one due date, said once in the header
+    with any notes on it below. Returns the text and the steps it lists."""
+    plan = subject_plan(facts, knowledge, today, subject)
+    header = f"{client_label(facts)}: {plan.title.lower()}"
+    if plan.subject in ("release", "transfer"):
+        header += f" on {day(plan.date)}" if plan.date else f"; no {plan.subject} date is recorded yet"
+        if plan.date and plan.date < today:
+            header += ", which has passed"
+    if plan.opens:
+        header += f"; preparation starts {day(plan.opens)}"
+    if facts.closed:
+        return f"{header}. The episode closed on {day(facts.closure_date)}; nothing is due.", []  # type: ignore[arg-type]
+    if not plan.steps:
+        return f"{header}. Nothing is left on the {plan.title.lower()} checklist.", []
+    lines = [f"{header}.", *notes, f"Still to do {plan.rule} ({len(plan.steps)}):"]
+    lines += [
+        f"{n}. {s.what.rstrip('.')}{'' if s.mandatory else ' (optional)'}: by {whom(s.who)}. {source_line(s.source)}"
+        for n, s in enumerate(plan.steps, start=1)
+    ]
+    if any(s.clinical for s in plan.steps):
+        lines.append(CLINICAL_NOTE)
+    planned = {s.key for s in plan.steps}
+    overdue = [s for s in next_steps(facts, knowledge, today) if s.overdue and s.key not in planned]
+    if overdue:
+        lines.append("Also overdue: " + "; ".join(step_summary(s, today) for s in overdue) + ".")
+    return "\n".join(lines), plan.steps

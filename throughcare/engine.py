@@ -292,6 +292,41 @@ def _release_steps(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date) ->
     return [step for p in checklists for step in _checklist_steps(p, facts, today, release, "before the release date")]
 
 
+@dataclass(frozen=True)
+class SubjectPlan:
+    """Everything still to do on one subject's checklists for a client, for a question such as "what's left before
+    he leaves?": the whole list, even before the window opens, since staff ask in order to plan ahead."""
+
+    subject: str  # "release", "transfer" or a checklist's id
+    title: str
+    date: dt.date | None  # the release or transfer date on the record, when the subject has one
+    opens: dt.date | None  # when preparation starts, if that is still ahead
+    rule: str  # when the steps are due
+    steps: list[NextStep]
+
+
+def _dated_subject(facts: EpisodeFacts, knowledge: Knowledge, subject: str) -> tuple[dt.date | None, str]:
+    if subject == "release":
+        return facts.expected_release_date, "before the release date"
+    if subject == "transfer":
+        return facts.planned_transfer_date, "before the transfer date"
+    return None, f"to finish the {knowledge.procedures[subject].title.lower()}"
+
+
+def subject_plan(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date, subject: str) -> SubjectPlan:
+    """The open steps of the checklists a subject names ("release" walks both release checklists)."""
+    # The local release checklist first: it starts with the 12-week list that opens preparation.
+    ids = ("release", "release_planning") if subject == "release" else (subject,)
+    procedures = [knowledge.procedures[p] for p in ids]
+    date, rule = _dated_subject(facts, knowledge, subject)
+    opens = None
+    if subject == "release" and date is not None:
+        start = due_date(knowledge.timescale(knowledge.profile.release_planning_timescale), date)
+        opens = start if today < start else None
+    steps = [] if facts.closed else [s for p in procedures for s in _checklist_steps(p, facts, today, date, rule)]
+    return SubjectPlan(subject, procedures[0].title, date, opens, rule, steps)
+
+
 def _transfer_steps(facts: EpisodeFacts, knowledge: Knowledge, today: dt.date) -> list[NextStep]:
     if facts.planned_transfer_date is None:
         return []

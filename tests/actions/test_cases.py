@@ -6,6 +6,7 @@ from sqlalchemy import select
 from actions.cases import ActionCaseload, ActionDueDate, ActionNextSteps
 from actions.common import DATABASE_DOWN, NO_WORDS, NOT_SIGNED_IN, TOO_LONG
 from throughcare import answers, store
+from throughcare.demo import demo_practitioner_id
 from throughcare.models import GuidanceQuery
 
 NUMBER = [{"entity": "prison_number", "value": "a1234bc", "start": 15, "end": 22}]
@@ -145,3 +146,49 @@ def test_a_question_about_leaving_lists_the_release_steps_first(run, case_db) ->
         events=[recorded],
     )
     assert _first_step(then.text) == _first_step(leaving.text)
+
+
+def _plan_steps(text: str) -> list[str]:
+    return [line for line in text.splitlines() if re.match(r"\d+\. ", line)]
+
+
+def test_whats_left_before_release_lists_the_whole_release_checklist_with_sources(run, case_db) -> None:
+    leaving = run(
+        ActionNextSteps(), "whats left to do before he leaves us", "ask_next_steps", slots={"prison_number": "A1234BC"}
+    )
+    steps = _plan_steps(leaving.text)
+    assert len(steps) > 6 and all("Source: " in step for step in steps)
+    assert any("harm reduction 1:1" in step for step in steps)
+    # Anything overdue on other subjects is not hidden by the narrower question.
+    assert "Also overdue: Care plan review" in leaving.text
+
+
+def test_a_release_more_than_12_weeks_away_still_shows_what_to_prepare_and_when_it_starts(run, case_db) -> None:
+    recorded = {
+        "event": "user",
+        "text": "A1234BC is getting out in 14 weeks",
+        "parse_data": {"entities": [{"entity": "event", "value": "release_date"}]},
+    }
+    today = dt.date.today()
+    release = today + dt.timedelta(weeks=14)
+    store.record_event(case_db, "A1234BC", "release_date", release, demo_practitioner_id(case_db), today)
+    then = run(
+        ActionNextSteps(),
+        "so what still needs doing for him before then",
+        "ask_next_steps",
+        slots={"prison_number": "A1234BC"},
+        events=[recorded],
+    )
+    assert "CDT" in then.text and "preparation starts" in then.text
+
+
+def test_who_tells_the_new_prison_about_a_clients_transfer_gets_the_transfer_checklist(run) -> None:
+    result = run(
+        ActionDueDate(),
+        "whose job is it to let the new jail know about A1234BC when he transfers",
+        "ask_due_date",
+        [{"entity": "prison_number", "value": "A1234BC"}, {"entity": "event", "value": "transfer"}],
+    )
+    assert "no transfer date is recorded yet" in result.text
+    email = next(step for step in _plan_steps(result.text) if "Email the receiving prison" in step)
+    assert "by the administrator" in email

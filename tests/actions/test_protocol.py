@@ -200,3 +200,15 @@ def test_a_protocol_question_about_a_named_client_answers_for_them_and_offers_th
 def test_a_question_about_doing_a_procedure_gets_its_steps_not_the_one_line_definition(run) -> None:
     result = run(ActionAnswerProtocol(), "client wants to withdraw from the service what do i do", "ask_protocol")
     assert "harm reduction" in result.text.lower() and "Source: 000" in result.text
+
+
+def test_a_named_clients_move_lists_what_is_left_for_them_each_step_with_its_source(run) -> None:
+    question = "A1234BC is on a script and getting shipped out friday, anything i need to pass on clinically"
+    number = [{"entity": "prison_number", "value": "A1234BC"}]
+    result = run(ActionAnswerProtocol(), question, "ask_protocol", entities=number)
+    # The demo client is on a prescription: the clinical steps apply, each cited to the national guidance.
+    line = next(line for line in result.text.splitlines() if "clinical record" in line)
+    assert "Source: 001, §7.1.4" in line
+    assert answers.CLINICAL_NOTE in result.text
+    unsigned = run(ActionAnswerProtocol(), question, "ask_protocol", entities=number, signed=False)
+    assert "Still to do" not in unsigned.text and "Transfer to another prison" in unsigned.text

@@ -3,7 +3,7 @@ from dataclasses import replace
 
 import pytest
 
-from throughcare.engine import EpisodeFacts, next_steps, pending_steps
+from throughcare.engine import EpisodeFacts, next_steps, pending_steps, subject_plan
 from throughcare.models import ReferralRoute
 
 REFERRED = EpisodeFacts(
@@ -161,3 +161,46 @@ def test_a_positive_drug_test_is_visited_and_offered_an_appointment_as_004_says(
     referral = knowledge.procedures["referral"]
     assert "positive_drug_test" in [s.id for s in pending_steps(referral, facts, REFERRED.referral_date)]
     assert "positive_drug_test" not in [s.id for s in pending_steps(referral, REFERRED, REFERRED.referral_date)]
+
+
+IN_TREATMENT = replace(
+    REFERRED,
+    stage="in_treatment",
+    referral_date=dt.date(2026, 9, 1),
+    initial_assessment_date=dt.date(2026, 9, 3),
+    triage_date=dt.date(2026, 9, 10),
+    care_level="dars_high_risk",
+    on_prescription=True,
+)
+
+
+def test_a_release_plan_lists_every_release_step_even_before_the_window_opens(knowledge) -> None:
+    facts = replace(IN_TREATMENT, expected_release_date=dt.date(2027, 3, 3))
+    today = dt.date(2026, 12, 2)
+    # What's next shows only when preparation starts, as yet.
+    assert [k for k in keys(next_steps(facts, knowledge, today)) if "release" in k] == ["release_preparation"]
+    plan = subject_plan(facts, knowledge, today, "release")
+    assert plan.opens == dt.date(2027, 3, 3) - dt.timedelta(weeks=12)
+    assert {"release:cdt_referral", "release:harm_reduction_session", "release_planning:release_contacts"} <= set(
+        keys(plan.steps)
+    )
+    assert all(s.due == dt.date(2027, 3, 3) for s in plan.steps)
+    # The client's conditions apply: no parole, so no parole report; the local checklist comes first.
+    assert "release:parole_report" not in keys(plan.steps)
+    assert plan.steps[0].key == "release:start_preparation"
+
+
+def test_a_transfer_plan_without_a_date_lists_the_steps_undated_and_drops_what_is_done(knowledge) -> None:
+    facts = replace(IN_TREATMENT, progress={("transfer", "ndtms_form"): "done"})
+    plan = subject_plan(facts, knowledge, dt.date(2026, 12, 2), "transfer")
+    assert plan.date is None and plan.opens is None
+    assert "transfer:transfer_email" in keys(plan.steps) and "transfer:ndtms_form" not in keys(plan.steps)
+    assert "transfer:prescription_record" in keys(plan.steps)
+    assert all(s.due is None and not s.overdue for s in plan.steps)
+    no_script = subject_plan(replace(facts, on_prescription=False), knowledge, dt.date(2026, 12, 2), "transfer")
+    assert "transfer:prescription_record" not in keys(no_script.steps)
+
+
+def test_a_closed_episode_has_no_plan(knowledge) -> None:
+    closed = replace(IN_TREATMENT, closure_date=dt.date(2026, 11, 1), closure_reason="released")
+    assert subject_plan(closed, knowledge, dt.date(2026, 12, 2), "release").steps == []
