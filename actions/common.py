@@ -18,7 +18,7 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.parsing import Message, read_message, signed_staff_id
-from throughcare import input_limits, prison_numbers, store
+from throughcare import clock, input_limits, prison_numbers, store
 from throughcare.db import Database, default_engine
 from throughcare.knowledge import Knowledge, Procedure, Step, default_knowledge
 
@@ -71,7 +71,8 @@ def knowledge() -> Knowledge:
 
 
 def today() -> dt.date:
-    return dt.date.today()
+    """The day in London, whatever the server's zone (throughcare/clock.py)."""
+    return clock.today()
 
 
 async def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:

@@ -19,7 +19,7 @@ from telegram.ext import ApplicationHandlerStop, ContextTypes
 
 from bot.gateway import gateway, off_loop
 from throughcare import access, delivery
-from throughcare.models import AccessStatus, Role
+from throughcare.models import AccessStatus, Role, utcnow
 from throughcare.store import CaseError
 
 logger = logging.getLogger(__name__)
@@ -55,7 +55,8 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         if update.effective_message and update.effective_message.text:
             await update.effective_message.reply_text(PRIVATE_ONLY)
         raise ApplicationHandlerStop
-    since = dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)
+    # A moment compared with the stored (UTC) times of their updates, not a calendar day: no London clock needed.
+    since = utcnow() - dt.timedelta(minutes=1)
     count = await off_loop(delivery.messages_since, gw.db, user.id, since)
     if count > gw.settings.rate_limit:
         # Said once per burst; later messages in the same minute are dropped quietly.

@@ -18,7 +18,7 @@ from telegram.ext import ContextTypes
 
 from bot import render
 from bot.gateway import gateway, off_loop
-from throughcare import access, delivery, digest, retention
+from throughcare import access, clock, delivery, digest, retention
 from throughcare.workdays import is_working_day
 
 logger = logging.getLogger(__name__)
@@ -33,7 +33,7 @@ FIRST_PURGE_AFTER = dt.timedelta(minutes=10)
 
 async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
     gw = gateway(context)
-    now = gw.clock()
+    now = clock.now(gw.clock())  # London's, whatever zone the clock was given in
     await off_loop(delivery.forget_updates, gw.db, now - KEEP_UPDATES)
     today = now.date()
     if not is_working_day(today) or now.time() < gw.settings.digest_time:

@@ -7,21 +7,16 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any, TypeVar
-from zoneinfo import ZoneInfo
 
 from telegram.ext import ContextTypes
 
 from bot.rasa import RasaClient
 from bot.settings import Settings
+from throughcare.clock import now as london_now
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
 
 T = TypeVar("T")
-LONDON = ZoneInfo("Europe/London")
-
-
-def london_now() -> dt.datetime:
-    return dt.datetime.now(LONDON)
 
 
 @dataclass
@@ -30,6 +25,7 @@ class Gateway:
     db: Database
     rasa: RasaClient
     knowledge: Knowledge
+    # London time (throughcare/clock.py): the digest's day and the purge's cut-offs; tests pass a frozen one.
     clock: Callable[[], dt.datetime] = london_now
 
 

@@ -32,7 +32,7 @@ from dashboard.filters import (
     read_mark,
     read_page,
 )
-from throughcare import access, reports, review
+from throughcare import access, clock, reports, review
 from throughcare.access import DASHBOARD_SESSION_SECONDS
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
@@ -379,7 +379,7 @@ def _templates(knowledge: Knowledge) -> Jinja2Templates:
 
 
 def create_app(
-    db: Database, knowledge: Knowledge, secret: bytes, today: Callable[[], dt.date] = dt.date.today
+    db: Database, knowledge: Knowledge, secret: bytes, today: Callable[[], dt.date] = clock.today
 ) -> FastAPI:
     app = FastAPI(title="Throughcare dashboard", docs_url=None, redoc_url=None, openapi_url=None)
     app.state.context = Context(db, knowledge, secret, today, _templates(knowledge), get_plotlyjs().encode())

@@ -10,7 +10,7 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from throughcare import access, answers, coverage, demo, identity, reports, retention, review, store
+from throughcare import access, answers, clock, coverage, demo, identity, reports, retention, review, store
 from throughcare.chat import DEFAULT_URL, run_chat
 from throughcare.db import Database, database_url
 from throughcare.engine import next_steps
@@ -51,7 +51,7 @@ def _database() -> Database:
 
 
 def _today(value: str | None) -> dt.date:
-    return dt.date.fromisoformat(value) if value else dt.date.today()
+    return dt.date.fromisoformat(value) if value else clock.today()
 
 
 @db_app.command("upgrade")
@@ -64,7 +64,7 @@ def db_upgrade() -> None:
 @app.command("demo-data")
 def demo_data(reset: bool = typer.Option(False, help="Delete everything first and load afresh.")) -> None:
     """Load the synthetic demo caseload (skipped when clients already exist, unless --reset)."""
-    loaded = demo.load_demo_data(_database(), dt.date.today(), reset=reset)
+    loaded = demo.load_demo_data(_database(), clock.today(), reset=reset)
     console.print(f"Loaded {loaded} demo clients." if loaded else "Demo data already present; kept as it is.")
 
 
@@ -256,14 +256,14 @@ def _query_filter(
     intent: str | None,
     fallback: bool | None,
 ) -> reports.QueryFilter:
-    period = reports.Period.weeks_to(dt.date.today(), weeks)
+    period = reports.Period.weeks_to(clock.today(), weeks)
     if start or end:
         period = reports.Period(_today(start) if start else period.start, _today(end) if end else period.end)
     return reports.QueryFilter(period, staff_id, team, topic, intent, fallback)
 
 
 def _half_year(label: str | None) -> reports.Period:
-    today = dt.date.today()
+    today = clock.today()
     try:
         return reports.Period.parse(label or f"{today.year}H{1 if today.month <= 6 else 2}")
     except ValueError as err:
@@ -394,7 +394,7 @@ def purge(
 ) -> None:
     """Delete old query-log rows (with their reviews), button payloads, digest deliveries, handled Telegram
     updates and conversations in Rasa's tracker store; the audit trail is kept. Run daily (the gateway does)."""
-    now = dt.datetime.now(retention.LONDON)
+    now = clock.now()
     if before is None:
         cutoffs = retention.Cutoffs.from_retention(now)
     else:

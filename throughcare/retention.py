@@ -17,12 +17,12 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 import yaml
 from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, delete, func, inspect, select
 from sqlalchemy.engine import URL, make_url
 
+from throughcare.clock import LONDON
 from throughcare.db import Database
 from throughcare.knowledge import REPO_ROOT
 from throughcare.models import (
@@ -34,7 +34,6 @@ from throughcare.models import (
     TelegramUpdate,
 )
 
-LONDON = ZoneInfo("Europe/London")
 ENDPOINTS_ENV = "ENDPOINTS"
 DEFAULT_ENDPOINTS = "endpoints.yml"
 

@@ -11,7 +11,7 @@ from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session, selectinload
 
-from throughcare import prison_numbers
+from throughcare import clock, prison_numbers
 from throughcare.answers import CONDITION_WORDS, day
 from throughcare.db import Database
 from throughcare.engine import EpisodeFacts, applicable_steps, next_steps
@@ -377,7 +377,7 @@ def _record_referral(
             None,
             {"prison_number": number, "referral_date": when.isoformat(), "referral_route": route.value},
         )
-        _replace_open_steps(session, episode, dt.date.today())
+        _replace_open_steps(session, episode, clock.today())
         return _facts(episode)
 
 
@@ -424,7 +424,7 @@ def _mark_step(
     staff_id: int,
     reason: str | None,
 ) -> EpisodeFacts:
-    today = dt.date.today()
+    today = clock.today()
     with db.writing() as session:
         episode = _current_episode(session, prison_number, for_update=True)
         _check_step_applies(episode, procedure_id, step_id, today)

@@ -13,11 +13,11 @@ import pytest
 from telegram.ext import Application
 
 from bot.app import build_application
-from bot.gateway import LONDON
 from bot.settings import Settings
 from tests.bot.fake_rasa import FakeRasa
 from tests.bot.fake_telegram import FakeTelegram
 from throughcare import access
+from throughcare.clock import LONDON
 from throughcare.db import Database
 from throughcare.demo import demo_practitioner_id
 from throughcare.knowledge import Knowledge
