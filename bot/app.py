@@ -20,13 +20,19 @@ from telegram.ext import (
 )
 
 from bot import access_handlers, chat_handlers, digest_job
-from bot.gateway import Gateway, london_now
+from bot.gateway import Gateway
 from bot.rasa import RasaClient
 from bot.settings import Settings
+from bot.update_order import PerUserUpdateProcessor
+from throughcare.clock import now as london_now
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
 
 logger = logging.getLogger(__name__)
+# How many members of staff are served at once; more wait their turn. Each waits mostly on Rasa (which answers about
+# ten messages a second per server), and Rasa's client keeps up to 100 connections. A constant, not a setting,
+# until the settings object has a place for it.
+CONCURRENT_STAFF = 64
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side and that was not answered. Please try again."
 
 
@@ -55,6 +61,8 @@ def build_application(
         .base_url(settings.api_url)
         .post_init(_on_start)
         .post_shutdown(_on_stop)
+        # Staff concurrently, each person's messages in order (bot/update_order.py).
+        .concurrent_updates(PerUserUpdateProcessor(CONCURRENT_STAFF))
         .build()
     )
     application.bot_data["gateway"] = Gateway(
