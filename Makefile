@@ -14,15 +14,16 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 
-.PHONY: help setup demo test check serve bot dashboard lint lock db model validate clean nlu-eval
+.PHONY: help setup demo test check serve bot dashboard demo-dashboard lint lock db model validate clean nlu-eval
 
 help:
 	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make check   ruff, the format check and every test that does not start Rasa (no model needed)"
-	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005)"
+	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005) on DATABASE_URL (README: Settings)"
 	@echo "make bot     run the Telegram gateway (set TELEGRAM_BOT_TOKEN; see the README)"
-	@echo "make dashboard  run the managers' dashboard on 8050 and print a sign-in link for the demo manager"
+	@echo "make dashboard  run the managers' dashboard on 8050 on DATABASE_URL"
+	@echo "make demo-dashboard  the dashboard on the demo data, with a sign-in link for the demo manager"
 	@echo "make nlu-eval  train if needed, score the NLU on the held-out set, update docs/benchmarks.md"
 	@echo "make lint    ruff;  make lock  recompile the lock files"
 
@@ -71,19 +72,27 @@ $(MODEL): $(NLU_SOURCES) $(SPACY_PIPELINE)/meta.json $(ENTITY_DATA)
 
 model: $(MODEL)
 
+# Demo mode (THROUGHCARE_DEMO=1) is set here and in scripts/demo, and nowhere else: only these targets load the
+# synthetic demo caseload, by default into the checkout's SQLite file (README, "Settings").
 db: .venv/.synced
-	@source scripts/env.sh && .venv/bin/throughcare db upgrade && .venv/bin/throughcare demo-data
+	@export THROUGHCARE_DEMO=1 && source scripts/env.sh && .venv/bin/throughcare db upgrade > /dev/null \
+	  && .venv/bin/throughcare demo-data
 
 demo: setup db model
 	@scripts/demo
 
+demo-dashboard: .venv/.synced db
+	@THROUGHCARE_DEMO=1 scripts/dashboard
+
+# These migrate the database at DATABASE_URL and run; they never load demo data, and outside demo mode they refuse
+# to start without DATABASE_URL and THROUGHCARE_SECRET, saying what to set.
 serve: setup model
 	@scripts/serve
 
 bot: setup model
 	@scripts/bot
 
-dashboard: setup db
+dashboard: .venv/.synced
 	@scripts/dashboard
 
 # The dashboard's browser tests drive Debian's Chromium through Playwright (never `playwright install`).

@@ -1,28 +1,63 @@
-"""The gateway's settings, all from the environment so the same code runs a small service and production."""
+"""The gateway's settings: the shared settings of throughcare/config.py (case database, signing secret and its one
+rule, where servers listen, demo mode) plus the gateway's own, all from the environment so the same code runs a
+small service and production. README.md, "Settings", lists every one."""
 
 from __future__ import annotations
 
 import datetime as dt
-import os
 import re
-from dataclasses import dataclass
+import sys
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 
-from throughcare import identity
+from pydantic import Field, SecretStr
+
+from throughcare import config
 
 DEFAULT_API_URL = "https://api.telegram.org/bot"
 DEFAULT_RASA_URL = "http://localhost:5005/webhooks/rest/webhook"
 # Telegram accepts 1-256 characters of A-Z, a-z, 0-9, _ and - as a webhook secret token.
 WEBHOOK_SECRET = re.compile(r"^[A-Za-z0-9_-]{16,256}$")
+SECTION = 'README, "Settings"'
 
 
-class SettingsError(ValueError):
-    """A missing or malformed setting, named so that whoever runs the bot can fix it."""
+# A missing or malformed setting, named so that whoever runs the bot can fix it.
+SettingsError = config.SettingsError
+
+
+class GatewayEnvironment(config.Settings):
+    """The environment the gateway reads: the shared settings and the TELEGRAM_* ones."""
+
+    token: SecretStr | None = Field(None, alias="TELEGRAM_BOT_TOKEN")
+    admin_ids: str = Field("", alias="TELEGRAM_ADMIN_IDS")
+    api_url: str = Field(DEFAULT_API_URL, alias="TELEGRAM_API_URL")
+    rasa_url: str = Field(DEFAULT_RASA_URL, alias="RASA_URL")
+    digest_time: dt.time = Field(dt.time(8, 30), alias="DIGEST_TIME")
+    rate_limit: int = Field(20, alias="TELEGRAM_RATE_LIMIT", ge=1)
+    webhook_url: str | None = Field(None, alias="TELEGRAM_WEBHOOK_URL")
+    webhook_secret: SecretStr | None = Field(None, alias="TELEGRAM_WEBHOOK_SECRET")
+    webhook_listen: str | None = Field(None, alias="TELEGRAM_WEBHOOK_LISTEN")
+    webhook_port: int = Field(8443, alias="TELEGRAM_WEBHOOK_PORT", ge=1, le=65535)
+
+    def problems(self, serving: bool = False) -> list[str]:
+        problems = []
+        if not (self.token and self.token.get_secret_value().strip()):
+            problems.append(f"Set TELEGRAM_BOT_TOKEN to the token BotFather gave you ({SECTION}).")
+        problems += super().problems(serving)
+        hook_secret = self.webhook_secret.get_secret_value() if self.webhook_secret else ""
+        if self.webhook_url and not WEBHOOK_SECRET.match(hook_secret):
+            problems.append(
+                "A webhook needs TELEGRAM_WEBHOOK_SECRET: 16 to 256 characters of letters, digits, _ and - "
+                f"({SECTION})."
+            )
+        return problems
 
 
 @dataclass(frozen=True)
 class Settings:
-    token: str
-    secret: bytes
+    # Kept out of the repr, so a settings object in a log or a traceback shows neither.
+    token: str = field(repr=False)
+    secret: bytes = field(repr=False)
     admin_ids: frozenset[int] = frozenset()
     api_url: str = DEFAULT_API_URL
     rasa_url: str = DEFAULT_RASA_URL
@@ -30,58 +65,52 @@ class Settings:
     # Messages a minute one person may send before the gateway asks them to slow down.
     rate_limit: int = 20
     webhook_url: str | None = None
-    webhook_secret: str | None = None
+    webhook_secret: str | None = field(default=None, repr=False)
     webhook_listen: str = "127.0.0.1"
     webhook_port: int = 8443
 
     @classmethod
-    def from_env(cls, env: dict[str, str] | None = None) -> Settings:
-        env = dict(os.environ if env is None else env)
-        token = env.get("TELEGRAM_BOT_TOKEN", "").strip()
-        if not token:
-            raise SettingsError("Set TELEGRAM_BOT_TOKEN to the token BotFather gave you.")
-        secret = env.get(identity.SECRET_ENV, "")
-        if len(secret) < 16:
-            raise SettingsError(f"Set {identity.SECRET_ENV} (16 characters or more), the same as the action server's.")
-        webhook_url = env.get("TELEGRAM_WEBHOOK_URL") or None
-        webhook_secret = env.get("TELEGRAM_WEBHOOK_SECRET") or None
-        if webhook_url and not (webhook_secret and WEBHOOK_SECRET.match(webhook_secret)):
-            raise SettingsError(
-                "A webhook needs TELEGRAM_WEBHOOK_SECRET: 16 to 256 characters of letters, digits, _ and -."
-            )
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
+        """The gateway's settings, or SettingsError naming, one sentence each, every one missing or malformed."""
+        read = GatewayEnvironment.from_env(env)
+        try:
+            admin_ids = _ids(read.admin_ids)
+        except SettingsError as err:
+            raise SettingsError([*err.problems, *read.problems()]) from None
+        read.require()
         return cls(
-            token=token,
-            secret=secret.encode(),
-            admin_ids=_ids(env.get("TELEGRAM_ADMIN_IDS", "")),
-            api_url=env.get("TELEGRAM_API_URL") or DEFAULT_API_URL,
-            rasa_url=env.get("RASA_URL") or DEFAULT_RASA_URL,
-            digest_time=_time(env.get("DIGEST_TIME") or "08:30"),
-            rate_limit=_int(env, "TELEGRAM_RATE_LIMIT", 20),
-            webhook_url=webhook_url,
-            webhook_secret=webhook_secret,
-            webhook_listen=env.get("TELEGRAM_WEBHOOK_LISTEN") or env.get("THROUGHCARE_HOST") or "127.0.0.1",
-            webhook_port=_int(env, "TELEGRAM_WEBHOOK_PORT", 8443),
+            token=read.token.get_secret_value().strip(),  # type: ignore[union-attr]
+            secret=read.secret_bytes,  # type: ignore[arg-type]
+            admin_ids=admin_ids,
+            api_url=read.api_url,
+            rasa_url=read.rasa_url,
+            digest_time=read.digest_time,
+            rate_limit=read.rate_limit,
+            webhook_url=read.webhook_url,
+            webhook_secret=read.webhook_secret.get_secret_value() if read.webhook_secret else None,
+            webhook_listen=read.webhook_listen or read.host,
+            webhook_port=read.webhook_port,
         )
 
 
 def _ids(value: str) -> frozenset[int]:
     parts = [p.strip() for p in value.replace(";", ",").split(",") if p.strip()]
     if not all(p.isdigit() for p in parts):
-        raise SettingsError("TELEGRAM_ADMIN_IDS takes numeric Telegram user ids, separated by commas.")
+        raise SettingsError([f"TELEGRAM_ADMIN_IDS takes numeric Telegram user ids, separated by commas ({SECTION})."])
     return frozenset(int(p) for p in parts)
 
 
-def _time(value: str) -> dt.time:
+def main() -> int:
+    """`python -m bot.settings`: exit 0 if the gateway can start with this environment, else say why (exit 2)."""
     try:
-        return dt.time.fromisoformat(value)
-    except ValueError as err:
-        raise SettingsError(f"DIGEST_TIME must be a time of day such as 08:30, not {value!r}.") from err
+        Settings.from_env()
+    except SettingsError as err:
+        print("The Telegram gateway can't start:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"- {problem}", file=sys.stderr)
+        return 2
+    return 0
 
 
-def _int(env: dict[str, str], name: str, default: int) -> int:
-    value = env.get(name)
-    if not value:
-        return default
-    if not value.isdigit():
-        raise SettingsError(f"{name} must be a whole number, not {value!r}.")
-    return int(value)
+if __name__ == "__main__":
+    sys.exit(main())

@@ -60,11 +60,12 @@ MESSAGES = [
 class Served:
     """`make serve` as a process group, stopped as a whole."""
 
-    def __init__(self, log: Path) -> None:
+    def __init__(self, log: Path, env: dict[str, str]) -> None:
         self.started = time.monotonic()
         self.process = subprocess.Popen(
             ["make", "--no-print-directory", "serve"],
             cwd=REPO_ROOT,
+            env=env,
             stdout=log.open("w"),
             stderr=subprocess.STDOUT,
             start_new_session=True,
@@ -165,14 +166,20 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=5, help="times each conversation sends the message list")
     parser.add_argument("--write", action="store_true", help="replace the figures in docs/benchmarks.md")
     args = parser.parse_args()
-    secret = (REPO_ROOT / "var" / "secret").read_text().strip()
-    database = Database.from_url(os.environ.get("DATABASE_URL", f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"))
+    # `make serve` needs these set outside demo mode: the demo's database, secret and endpoints unless the caller
+    # set others.
+    secret = os.environ.get("THROUGHCARE_SECRET") or (REPO_ROOT / "var" / "secret").read_text().strip()
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
+    database = Database.from_url(database_url)
     staff_id = demo_practitioner_id(database)
 
     def token(sender: str) -> str:
         return identity.sign(staff_id, secret.encode(), subject=sender)
 
-    served = Served(REPO_ROOT / "var" / "log" / "bench-serve.log")
+    served = Served(
+        REPO_ROOT / "var" / "log" / "bench-serve.log",
+        {**os.environ, "DATABASE_URL": database_url, "THROUGHCARE_SECRET": secret, "ENDPOINTS": ENDPOINTS},
+    )
     try:
         first_answer = wait_for_first_answer(served, token)
         rss = served.rasa_rss_mb()

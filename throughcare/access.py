@@ -11,7 +11,6 @@ from __future__ import annotations
 
 import datetime as dt
 import hashlib
-import os
 import secrets
 from dataclasses import dataclass
 
@@ -19,6 +18,7 @@ from sqlalchemy import and_, or_, select, update
 from sqlalchemy.orm import Session
 
 from throughcare import identity, store
+from throughcare.config import Settings
 from throughcare.db import Database
 from throughcare.models import AccessStatus, DashboardSession, Role, StaffMember, TelegramAccount, utcnow
 from throughcare.store import CaseError
@@ -185,11 +185,11 @@ def digest_recipients(db: Database) -> list[Account]:
 DASHBOARD_ROLES = (Role.manager, Role.administrator)
 DASHBOARD_LINK_SECONDS = 15 * 60
 DASHBOARD_SESSION_SECONDS = 2 * 60 * 60
-DEFAULT_DASHBOARD_URL = "http://127.0.0.1:8050"
 
 
 def dashboard_url() -> str:
-    return (os.environ.get("DASHBOARD_URL") or DEFAULT_DASHBOARD_URL).rstrip("/")
+    """Where sign-in links point: DASHBOARD_URL, else where the dashboard listens (throughcare/config.py)."""
+    return Settings.from_env().dashboard_address
 
 
 def _dashboard_member(session: Session, staff_id: int) -> store.StaffIdentity | None:

@@ -12,6 +12,7 @@ from rich.table import Table
 
 from throughcare import access, answers, clock, coverage, demo, identity, reports, retention, review, store
 from throughcare.chat import DEFAULT_URL, run_chat
+from throughcare.config import Settings, SettingsError
 from throughcare.db import Database, database_url
 from throughcare.engine import next_steps
 from throughcare.knowledge import KnowledgeError, load_knowledge
@@ -46,8 +47,17 @@ def _owner_only() -> None:
     owner_only_files()
 
 
+def _database_url() -> str:
+    try:
+        return database_url()
+    except SettingsError as err:
+        # No silent fallback: say what to set (throughcare/config.py), not a traceback.
+        console.print(str(err), soft_wrap=True)
+        raise typer.Exit(2) from err
+
+
 def _database() -> Database:
-    return Database.from_url(database_url())
+    return Database.from_url(_database_url())
 
 
 def _today(value: str | None) -> dt.date:
@@ -57,13 +67,19 @@ def _today(value: str | None) -> dt.date:
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database at DATABASE_URL to the latest schema."""
-    upgrade(database_url())
+    upgrade(_database_url())
     console.print("Database is up to date.")
 
 
 @app.command("demo-data")
 def demo_data(reset: bool = typer.Option(False, help="Delete everything first and load afresh.")) -> None:
-    """Load the synthetic demo caseload (skipped when clients already exist, unless --reset)."""
+    """Load the synthetic demo caseload (skipped when clients already exist, unless --reset). Demo mode only."""
+    if not Settings.from_env().demo:
+        # Fake staff, clients and queries in a real database would distort the commissioner's figures.
+        console.print(
+            'Demo data is loaded in demo mode only (THROUGHCARE_DEMO=1, as `make db` sets; README, "Settings").'
+        )
+        raise typer.Exit(2)
     loaded = demo.load_demo_data(_database(), clock.today(), reset=reset)
     console.print(f"Loaded {loaded} demo clients." if loaded else "Demo data already present; kept as it is.")
 

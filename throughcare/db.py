@@ -1,9 +1,11 @@
-"""Engine and sessions. DATABASE_URL picks the database: a SQLite file by default, PostgreSQL in production."""
+"""Engine and sessions. DATABASE_URL picks the database: PostgreSQL in production, a SQLite file for the demo.
+
+There is no silent default: without DATABASE_URL, outside demo mode, asking for the database raises SettingsError
+saying what to set (throughcare/config.py)."""
 
 from __future__ import annotations
 
 import functools
-import os
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
@@ -11,14 +13,13 @@ from pathlib import Path
 from sqlalchemy import Engine, ExceptionContext, create_engine, event, text
 from sqlalchemy.orm import Session, sessionmaker
 
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import Settings
 from throughcare.private_files import create_owner_only
-
-DEFAULT_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
 
 
 def database_url() -> str:
-    return os.environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
+    """DATABASE_URL, or in demo mode the demo's SQLite file; SettingsError (naming what to set) otherwise."""
+    return Settings.from_env().case_database_url
 
 
 def make_engine(url: str) -> Engine:

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 import hashlib
 import hmac
-import os
 import re
 import time
 
-SECRET_ENV = "THROUGHCARE_SECRET"
+from throughcare.config import SECRET_ENV as SECRET_ENV
+from throughcare.config import Settings
+
 METADATA_KEY = "staff_token"
 # Long enough for a message to pass from the gateway through Rasa to the action server on a busy day.
 MAX_AGE_SECONDS = 120
@@ -29,8 +30,8 @@ TOKEN = re.compile(r"([0-9]{1,12})\.([0-9]{1,12})\.([0-9a-f]{64})", re.ASCII)
 
 
 def secret_from_env() -> bytes | None:
-    value = os.environ.get(SECRET_ENV, "")
-    return value.encode() if len(value) >= 16 else None
+    """THROUGHCARE_SECRET if it is strong enough (the rule is in throughcare/config.py), else None."""
+    return Settings.from_env().secret_bytes
 
 
 def _signature(secret: bytes, purpose: str, subject: str, staff_id: str, issued: str) -> str:

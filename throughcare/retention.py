@@ -23,6 +23,7 @@ from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, de
 from sqlalchemy.engine import URL, make_url
 
 from throughcare.clock import LONDON
+from throughcare.config import Settings
 from throughcare.db import Database
 from throughcare.knowledge import REPO_ROOT
 from throughcare.models import (
@@ -33,9 +34,6 @@ from throughcare.models import (
     QueryReview,
     TelegramUpdate,
 )
-
-ENDPOINTS_ENV = "ENDPOINTS"
-DEFAULT_ENDPOINTS = "endpoints.yml"
 
 
 @dataclass(frozen=True)
@@ -185,9 +183,9 @@ def _with_our_driver(url: URL) -> URL:
 
 def tracker_store_url_from_env(env: Mapping[str, str] | None = None) -> str | None:
     """The tracker store the servers use: the endpoints file named by ENDPOINTS (default endpoints.yml, in the
-    checkout) read with this environment."""
+    checkout; throughcare/config.py) read with this environment, whose ${VARIABLES} it fills as Rasa does."""
     env = os.environ if env is None else env
-    endpoints = Path(env.get(ENDPOINTS_ENV) or DEFAULT_ENDPOINTS)
+    endpoints = Path(Settings.from_env(env).endpoints_file)
     return tracker_store_url(endpoints if endpoints.is_absolute() else REPO_ROOT / endpoints, env)
 
 

@@ -20,8 +20,11 @@ def run(url: str, *args: str):  # type: ignore[no-untyped-def]
 
 
 def test_demo_data_then_next_gives_the_chat_answer(sqlite_url, knowledge) -> None:
-    assert "Loaded" in run(sqlite_url, "demo-data").output
-    assert "already present" in run(sqlite_url, "demo-data").output
+    demo_mode = {"DATABASE_URL": sqlite_url, "THROUGHCARE_DEMO": "1"}
+    refused = CliRunner().invoke(app, ["demo-data"], env={"DATABASE_URL": sqlite_url, "THROUGHCARE_DEMO": ""})
+    assert refused.exit_code == 2 and "demo mode only" in refused.output
+    assert "Loaded" in CliRunner().invoke(app, ["demo-data"], env=demo_mode).output
+    assert "already present" in CliRunner().invoke(app, ["demo-data"], env=demo_mode).output
     result = run(sqlite_url, "next", "a1234bc")
     assert result.exit_code == 0
     db = Database.from_url(sqlite_url)

@@ -62,7 +62,9 @@ def test_logs_secret_and_databases_under_the_run_scripts_are_owner_only(tmp_path
     older.write_bytes(b"")
     older.chmod(0o644)
     (tmp_path / ".venv").symlink_to(REPO_ROOT / ".venv")
+    # Demo mode: the scripts make the checkout's secret and use its SQLite file.
     env = {k: v for k, v in os.environ.items() if k not in ("THROUGHCARE_SECRET", "DATABASE_URL")}
+    env["THROUGHCARE_DEMO"] = "1"
     subprocess.run(
         ["bash", "-c", f"source {REPO_ROOT / 'scripts/env.sh'} && echo started > var/log/serve.log"],
         cwd=tmp_path,
