@@ -97,6 +97,9 @@ class Timescale(Strict):
     # A softer target inside the limit, e.g. "72 hours, ideally 24".
     ideal_amount: int | None = None
     explanation: str
+    # The everyday words staff use for what the limit is about ("new referral", "first appointment"), which the
+    # explanation words differently; the knowledge search indexes them with the item, as it does a topic's.
+    keywords: list[str] = []
     # Information for the clinical team (prescribing, stabilisation): answers built on it say so.
     clinical: bool = False
     notes: str | None = None
@@ -206,6 +209,7 @@ class NamedThing(Strict):
 
 
 class Vocabulary(Strict):
+    # The knowledge search also reads a substance's aliases as its name (throughcare/search.py SubstanceNames).
     substances: list[NamedThing] = []
     prisons: list[NamedThing] = []
     # Here `name` is the event the case store records and the aliases are the words for it.
