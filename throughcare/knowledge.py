@@ -6,12 +6,13 @@ Every item carries a `source` (document and section) so each answer can show whe
 from __future__ import annotations
 
 import functools
-import os
 from pathlib import Path
 from typing import Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
+
+from throughcare.config import Settings
 
 Document = Literal["000", "001", "002", "003", "004"]
 Unit = Literal["working_days", "calendar_days", "weeks", "hours"]
@@ -397,7 +398,7 @@ def _index(items: list, path_of: dict[str, Path], kind: str) -> dict:
 
 def load_knowledge(directory: Path | None = None) -> Knowledge:
     """Read and validate every knowledge file; raise KnowledgeError naming the file and item at fault."""
-    root = Path(directory or os.environ.get("THROUGHCARE_KNOWLEDGE_DIR") or DEFAULT_KNOWLEDGE_DIR)
+    root = Path(directory or Settings.from_env().knowledge_dir or DEFAULT_KNOWLEDGE_DIR)
     sections: dict[str, list] = {
         "timescales": [],
         "procedures": [],

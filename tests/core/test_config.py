@@ -15,7 +15,7 @@ from bot.settings import Settings as GatewaySettings
 from dashboard.__main__ import main as dashboard_main
 from throughcare import access, config, db, identity
 from throughcare.config import Settings, SettingsError
-from throughcare.knowledge import REPO_ROOT
+from throughcare.knowledge import REPO_ROOT, KnowledgeError, load_knowledge
 
 STRONG = "s" * config.MIN_SECRET_LENGTH
 SETTINGS_NAMES = (
@@ -142,6 +142,12 @@ def test_a_malformed_setting_is_named_and_a_secret_is_never_echoed(bare: pytest.
     assert "s3cret" not in repr(Settings.from_env({"THROUGHCARE_SECRET": "s3cret" * 4}))
 
 
+def test_the_knowledge_directory_is_a_setting(bare: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    bare.setenv("THROUGHCARE_KNOWLEDGE_DIR", str(tmp_path / "nowhere"))
+    with pytest.raises(KnowledgeError):  # the checkout's knowledge/ loads; an empty directory does not
+        load_knowledge()
+
+
 def test_sign_in_links_point_where_the_settings_say(bare: pytest.MonkeyPatch) -> None:
     assert access.dashboard_url() == "http://127.0.0.1:8050"
     bare.setenv("DASHBOARD_PORT", "8060")
@@ -151,9 +157,8 @@ def test_sign_in_links_point_where_the_settings_say(bare: pytest.MonkeyPatch) ->
 
 
 # Reads of the environment allowed outside throughcare/config.py: Rasa's ${VARIABLES} in the endpoints file, as
-# Rasa reads them, and the location of the protocol documents for the grounding test. knowledge.py's one read of
-# THROUGHCARE_KNOWLEDGE_DIR moves to the settings next (the file is being edited for another change).
-ALLOWED = {"throughcare/retention.py", "throughcare/grounding.py", "throughcare/knowledge.py"}
+# Rasa reads them, and the location of the protocol documents for the grounding test.
+ALLOWED = {"throughcare/retention.py", "throughcare/grounding.py"}
 
 
 def test_settings_are_read_from_the_environment_in_one_place() -> None:
