@@ -21,7 +21,7 @@ from actions.parsing import Message, question_text
 from throughcare import answers, store
 from throughcare.engine import RELEASE_CHECKLISTS
 from throughcare.input_limits import MAX_MESSAGE_CHARS
-from throughcare.knowledge import GlossaryTerm
+from throughcare.knowledge import Expansion, GlossaryTerm
 from throughcare.read_audit import audit_read
 from throughcare.search import Hit, default_search
 
@@ -164,8 +164,16 @@ async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) ->
     return answers.timescale_for_client(knowledge().timescale(hit.timescale), facts, today())
 
 
+def expansion_source(expansion: Expansion) -> str:
+    """Where an expansion comes from; one in common usage claims only that the document uses the term."""
+    if expansion.common_usage:
+        usual = "it uses the term without spelling it out; the expansion is the usual one"
+        return f"{answers.source_line(expansion.source)} ({usual})"
+    return answers.source_line(expansion.source)
+
+
 def term_answer(term: GlossaryTerm) -> Answer:
-    sources = [answers.source_line(e.source) for e in term.expansions]
+    sources = [expansion_source(e) for e in term.expansions]
     if len(term.expansions) == 1:
         lines = [f"{term.term}: {term.expansions[0].text}. {term.explanation}"]
     else:

@@ -31,7 +31,7 @@ def test_a_question_the_knowledge_cannot_answer_is_logged_as_unanswered(run, cas
 
 def test_terms_are_defined_with_every_expansion_and_source(run) -> None:
     ttg = run(ActionDefineTerm(), "what does TTG mean", "define_term")
-    assert ttg.text.startswith("TTG: Through the Gate") and "Source:" in ttg.text
+    assert ttg.text.startswith("TTG: Through the Gate") and "Source: 000" in ttg.text
     cjit = run(ActionDefineTerm(), "what is cjit", "define_term")
     assert "more than one way" in cjit.text and "001" in cjit.text and "003" in cjit.text
 
@@ -212,3 +212,11 @@ def test_a_named_clients_move_lists_what_is_left_for_them_each_step_with_its_sou
     assert answers.CLINICAL_NOTE in result.text
     unsigned = run(ActionAnswerProtocol(), question, "ask_protocol", entities=number, signed=False)
     assert "Still to do" not in unsigned.text and "Transfer to another prison" in unsigned.text
+
+
+def test_an_expansion_the_documents_do_not_spell_out_is_marked_as_the_usual_one(run) -> None:
+    dars = run(ActionDefineTerm(), "what does DARS stand for", "define_term")
+    assert "Drug and Alcohol Recovery Service" in dars.text
+    assert "Source: 000, Clean In › Referral (it uses the term without spelling it out" in dars.text
+    ia = run(ActionDefineTerm(), "what does IA mean", "define_term")
+    assert "Source: 000, Clean In › Assessment" in ia.text and "spelling it out" not in ia.text
