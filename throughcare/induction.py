@@ -12,6 +12,7 @@ import datetime as dt
 import random
 from dataclasses import dataclass
 
+from dateutil.relativedelta import relativedelta
 from sqlalchemy import select
 
 from throughcare.db import Database
@@ -252,12 +253,6 @@ class Progress:
         return self.scenarios_right_first_time / self.scenarios_answered if self.scenarios_answered else None
 
 
-def _add_months(day: dt.date, months: int) -> dt.date:
-    month = day.month - 1 + months
-    year, month = day.year + month // 12, month % 12 + 1
-    return dt.date(year, month, min(day.day, 28))
-
-
 def progress(db: Database, knowledge: Knowledge, staff_id: int, today: dt.date) -> Progress:
     with db.transaction() as session:
         tours = list(session.scalars(select(TourProgress).where(TourProgress.staff_id == staff_id)))
@@ -275,7 +270,7 @@ def progress(db: Database, knowledge: Knowledge, staff_id: int, today: dt.date) 
             course.id,
             course.title,
             latest.get(course.id),
-            _add_months(latest[course.id], course.renew_months)
+            latest[course.id] + relativedelta(months=course.renew_months)
             if course.id in latest and course.renew_months
             else None,
         )

@@ -109,6 +109,16 @@ def test_training_is_recorded_with_renewal_dates(newcomer, knowledge: Knowledge)
         induction.record_training(db, knowledge, staff, "juggling", TODAY, TODAY)
 
 
+def test_an_annual_course_is_due_on_the_same_day_a_year_on_not_earlier(newcomer, knowledge: Knowledge) -> None:  # type: ignore[no-untyped-def]
+    db, staff = newcomer
+    annual = next(c for c in knowledge.training.values() if c.renew_months == 12)
+    # A day after the 28th: the renewal date must keep it (it used to move to the 28th, so showed overdue early).
+    induction.record_training(db, knowledge, staff, annual.id, dt.date(2026, 3, 30), TODAY)
+    status = {t.id: t for t in induction.progress(db, knowledge, staff, TODAY).training}
+    assert status[annual.id].renew_by == dt.date(2027, 3, 30)
+    assert not status[annual.id].state(dt.date(2027, 3, 29)).startswith("renewal overdue")
+
+
 def test_the_suggestion_follows_progress(newcomer, knowledge: Knowledge) -> None:  # type: ignore[no-untyped-def]
     db, staff = newcomer
     first_tour = next(iter(knowledge.tours))
