@@ -27,7 +27,12 @@ class RasaClient:
         sender = self.conversation(telegram_user_id)
         metadata = {identity.METADATA_KEY: identity.sign(staff_id, self.secret, subject=sender)}
         try:
-            response = await self._client.post(self.url, json={"sender": sender, "message": text, "metadata": metadata})
+            # The header routes the conversation to one Rasa server behind the production stack's HAProxy.
+            response = await self._client.post(
+                self.url,
+                json={"sender": sender, "message": text, "metadata": metadata},
+                headers={"X-Conversation-Id": sender},
+            )
             response.raise_for_status()
             replies = response.json()
         except (httpx.HTTPError, ValueError) as err:

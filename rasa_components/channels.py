@@ -12,7 +12,10 @@ FallbackClassifier raise. This channel reads every request with `throughcare.inp
 - a message that starts with "/" but is not exactly a payload the assistant's buttons could send (a known
   intent and at most one flat object of known entities) is read as words, so Rasa never logs it in a warning;
 - a body that is not a JSON object, a message that is not a string, or a sender id that is empty, over-long
-  or holds control characters is refused 400 with a JSON error: that is for the client to fix, not the user.
+  or holds control characters is refused 400 with a JSON error: that is for the client to fix, not the user;
+- a request whose `X-Conversation-Id` header is present and names another conversation than the body's sender is
+  refused 400: the production stack's HAProxy routes each conversation to one Rasa server by that header
+  (docs/design.md, "Several Rasa servers"), so a client must not route by one id and write to another.
 
 Everything else is Rasa's REST channel unchanged. Its name is still "rest", which Rasa also uses as the URL
 prefix, so clients keep posting to /webhooks/rest/webhook and /webhooks/rest/ still answers the health check.
@@ -26,7 +29,10 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from throughcare.input_limits import Accepted, Answered, Buttons, Refused, read_chat_request
+from throughcare.input_limits import DEFAULT_SENDER, Accepted, Answered, Buttons, Refused, read_chat_request
+
+# The header HAProxy hashes to send every message of one conversation to the same Rasa server (scripts/production).
+CONVERSATION_HEADER = "X-Conversation-Id"
 
 
 def _buttons(request: Request) -> Optional[Buttons]:
@@ -50,6 +56,11 @@ class ThroughcareRestInput(RestInput):
             read = read_chat_request(request.body, _buttons(request))
             if isinstance(read, Refused):
                 return response.json({"error": read.error}, status=read.status)
+            routed_by = request.headers.get(CONVERSATION_HEADER)
+            sender = read.sender if isinstance(read, Accepted) else read.recipient_id
+            if routed_by is not None and routed_by != (sender or DEFAULT_SENDER):
+                error = f"the {CONVERSATION_HEADER} header must be the body's sender"
+                return response.json({"error": error}, status=400)
             if isinstance(read, Answered):
                 return response.json(read.replies(), status=read.status)
             request.ctx.chat = read

@@ -17,7 +17,9 @@ def send(
     url: str, sender: str, text: str, staff_id: int | None, secret: bytes | None, timeout: float = 60
 ) -> list[dict]:
     metadata = {identity.METADATA_KEY: identity.sign(staff_id, secret, subject=sender)} if staff_id and secret else {}
-    response = httpx.post(url, json={"sender": sender, "message": text, "metadata": metadata}, timeout=timeout)
+    # The header routes the conversation to one Rasa server behind the production stack's HAProxy (scripts/production).
+    body = {"sender": sender, "message": text, "metadata": metadata}
+    response = httpx.post(url, json=body, headers={"X-Conversation-Id": sender}, timeout=timeout)
     # A message too big to read is refused 413 with a kind reply in the usual format: show it like any other.
     if response.status_code != httpx.codes.REQUEST_ENTITY_TOO_LARGE:
         response.raise_for_status()
