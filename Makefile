@@ -14,13 +14,14 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 
-.PHONY: help setup demo test check serve bot dashboard demo-dashboard lint lock db model validate clean nlu-eval
+.PHONY: help setup demo test check serve production bot dashboard demo-dashboard lint lock db model validate clean nlu-eval
 
 help:
 	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
 	@echo "make test    set everything up and run the whole test suite"
 	@echo "make check   ruff, the format check and every test that does not start Rasa (no model needed)"
 	@echo "make serve   run the action server (5055) and Rasa's REST channel (5005) on DATABASE_URL (README: Settings)"
+	@echo "make production  N Rasa and M action servers behind HAProxy, the dashboard and the gateway, under supervisord"
 	@echo "make bot     run the Telegram gateway (set TELEGRAM_BOT_TOKEN; see the README)"
 	@echo "make dashboard  run the managers' dashboard on 8050 on DATABASE_URL"
 	@echo "make demo-dashboard  the dashboard on the demo data, with a sign-in link for the demo manager"
@@ -91,6 +92,11 @@ serve: setup model
 
 bot: setup model
 	@scripts/bot
+
+# The production stack on one machine (README, "Running in production"): RASA_SERVERS and ACTION_SERVERS (2 each)
+# behind HAProxy, the dashboard, and the gateway when TELEGRAM_BOT_TOKEN is set, under supervisord.
+production: setup model
+	@scripts/production
 
 dashboard: .venv/.synced
 	@scripts/dashboard
