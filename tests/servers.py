@@ -202,3 +202,19 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
             db.engine.dispose()
             if "CASE_SCHEMA" in settings:
                 _drop_schema(settings["CASE_SCHEMA"])
+
+
+def free_port_block(count: int) -> int:
+    """The first of `count` consecutive free loopback ports (for scripts that number their servers from a port)."""
+    for _ in range(200):
+        first = free_port()
+        if first + count > 65535:
+            continue
+        try:
+            for port in range(first, first + count):
+                with socket.socket() as sock:
+                    sock.bind(("127.0.0.1", port))
+        except OSError:
+            continue
+        return first
+    pytest.fail(f"no {count} consecutive free ports")
