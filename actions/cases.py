@@ -23,20 +23,6 @@ from throughcare import answers, prison_numbers, store
 from throughcare.engine import EpisodeFacts, describe_rule, next_steps
 from throughcare.read_audit import audit_read
 
-# Which steps a question about an event is asking after.
-EVENT_STEPS = {
-    "initial_assessment": ("initial_assessment", "illicit_use_visit"),
-    "triage": ("triage",),
-    "review": ("care_plan_review",),
-    "joint_review": ("joint_review",),
-}
-# For a step already done: the record's field, how to say it, and the service profile's timescale for it.
-EVENT_DONE_FIELDS = {
-    "initial_assessment": ("initial_assessment_date", "The initial assessment was done on", "initial_assessment"),
-    "triage": ("triage_date", "The triage assessment was done on", "triage"),
-    "joint_review": ("joint_review_date", "The 13-week joint review was held on", "joint_review"),
-}
-
 
 def release_planning_lines(facts: EpisodeFacts, day: dt.date) -> list[str]:
     """When release preparation starts for this client, by the local rule, and what other documents say."""
@@ -49,9 +35,9 @@ def release_planning_lines(facts: EpisodeFacts, day: dt.date) -> list[str]:
 
 
 # A question about one subject ("what's left before he leaves?") asks for that subject's whole checklist: the
-# subject as the question words it (actions.protocol.CLIENT_SUBJECTS), or as an event recorded or asked after.
+# subject as the question words it (actions.protocol.CLIENT_SUBJECTS), or the checklist of an event recorded or
+# asked after (store.Event.checklist).
 SUBJECT_OF_WORDS = {"transfer": "transfer", "release": "release", "positive exit": "positive_exit"}
-SUBJECT_OF_EVENT = {"release_date": "release", "transfer": "transfer", "positive_exit": "positive_exit"}
 
 
 def _subject(message: Message, tracker: Tracker) -> str | None:
@@ -63,13 +49,13 @@ def _subject(message: Message, tracker: Tracker) -> str | None:
     typed = [e for e in tracker.events if e.get("event") == "user"]
     earlier = (typed[-2].get("parse_data") or {}).get("entities") or [] if len(typed) > 1 else []
     return next(
-        (
-            SUBJECT_OF_EVENT[str(e["value"])]
-            for e in earlier
-            if e.get("entity") == "event" and e["value"] in SUBJECT_OF_EVENT
-        ),
-        None,
+        (_checklist_of(e["value"]) for e in earlier if e.get("entity") == "event" and _checklist_of(e["value"])), None
     )
+
+
+def _checklist_of(event_name: object) -> str | None:
+    event = store.EVENTS.get(str(event_name))
+    return event.checklist if event else None
 
 
 def subject_answer(facts: EpisodeFacts, subject: str, day: dt.date, notes: list[str] | None = None) -> Answer:
@@ -128,31 +114,29 @@ class ActionDueDate(ThroughcareAction):
             return general
         staff = await require_staff(tracker)
         number = require_prison_number(message)
-        event = next((v for v in message.entity_values("event") if v in EVENT_STEPS or v in SUBJECT_OF_EVENT), None)
+        event = next((store.EVENTS[v] for v in message.entity_values("event") if v in store.EVENTS), None)
         facts = await off_loop(store.episode_facts, database(), number)
         await off_loop(audit_read, database(), staff.id, [facts.prison_number], "due date")
         day = today()
-        if event in SUBJECT_OF_EVENT:
+        if event and event.checklist:
             # Asked when about release: when preparation begins by each document's rule, then the list.
-            notes = release_planning_lines(facts, day) if event == "release_date" else []
-            return subject_answer(facts, SUBJECT_OF_EVENT[event], day, notes)
+            notes = release_planning_lines(facts, day) if event.checklist == "release" else []
+            return subject_answer(facts, event.checklist, day, notes)
         steps = next_steps(facts, knowledge(), day)
-        if event not in EVENT_STEPS:
+        if not event or not event.steps:
             return Answer(answers.next_steps_answer(facts, steps, day), cited=answers.cited(steps))
-        wanted = [s for s in steps if s.key.startswith(EVENT_STEPS[event])]
+        wanted = [s for s in steps if s.key.startswith(event.steps)]
         if wanted:
             lines = [f"{answers.client_label(facts)}:"] + [answers.describe_step(s, day) for s in wanted[:6]]
             return Answer("\n".join(lines), cited=answers.cited(wanted))
-        if event in EVENT_DONE_FIELDS:
-            field, said, kind = EVENT_DONE_FIELDS[event]
-            done_on = getattr(facts, field)
-            if done_on:
-                timescale = knowledge().timescale(getattr(knowledge().profile, f"{kind}_timescale"))
-                return Answer(
-                    f"{answers.client_label(facts)}: {said} {answers.day(done_on)}; nothing more is due for it. "
-                    f"Rule: {describe_rule(timescale)}. {answers.source_line(timescale.source)}",
-                    cited=str(timescale.source),
-                )
+        done_on = getattr(facts, event.field)
+        if event.timescale and done_on:
+            timescale = knowledge().timescale(getattr(knowledge().profile, f"{event.timescale}_timescale"))
+            return Answer(
+                f"{answers.client_label(facts)}: the {event.label} was done on {answers.day(done_on)}; nothing more "
+                f"is due for it. Rule: {describe_rule(timescale)}. {answers.source_line(timescale.source)}",
+                cited=str(timescale.source),
+            )
         return Answer(
             f"{answers.client_label(facts)}: nothing of that kind is due. "
             + answers.next_steps_answer(facts, steps, day).split(". ", 1)[-1],

@@ -64,13 +64,20 @@ class NotAStep(CaseError):
 
 @dataclass(frozen=True)
 class Event:
-    """An episode event that staff record, with the rules for its date."""
+    """An episode event that staff record, with the rules for its date: the one definition of each event, by the
+    name the NLU gives it (knowledge/vocabulary.yml holds the words for each name)."""
 
     name: str
     field: str
     label: str
     may_be_future: bool
     may_be_past: bool
+    # The next steps a question about this event asks after (step keys starting with these).
+    steps: tuple[str, ...] = ()
+    # The service profile's timescale for the event, quoted once it is done (ServiceProfile.<timescale>_timescale).
+    timescale: str | None = None
+    # The checklist a question about this event asks for as a whole ("when is his release?").
+    checklist: str | None = None
     # Recorded on the episode that release closed, as the community service reports back.
     after_release: bool = False
     # A field this event contradicts, cleared when it is recorded: the latest report back wins.
@@ -80,12 +87,28 @@ class Event:
 EVENTS = {
     e.name: e
     for e in (
-        Event("initial_assessment", "initial_assessment_date", "initial assessment", False, True),
-        Event("triage", "triage_date", "triage assessment", False, True),
-        Event("review", "last_review_date", "care plan review", False, True),
-        Event("joint_review", "joint_review_date", "13-week joint review", False, True),
-        Event("release_date", "expected_release_date", "expected release date", True, False),
-        Event("transfer", "planned_transfer_date", "planned transfer", True, False),
+        Event(
+            "initial_assessment",
+            "initial_assessment_date",
+            "initial assessment",
+            False,
+            True,
+            steps=("initial_assessment", "illicit_use_visit"),
+            timescale="initial_assessment",
+        ),
+        Event("triage", "triage_date", "triage assessment", False, True, steps=("triage",), timescale="triage"),
+        Event("review", "last_review_date", "care plan review", False, True, steps=("care_plan_review",)),
+        Event(
+            "joint_review",
+            "joint_review_date",
+            "13-week joint review",
+            False,
+            True,
+            steps=("joint_review",),
+            timescale="joint_review",
+        ),
+        Event("release_date", "expected_release_date", "expected release date", True, False, checklist="release"),
+        Event("transfer", "planned_transfer_date", "planned transfer", True, False, checklist="transfer"),
         Event(
             "community_engagement",
             "community_engagement_date",

@@ -28,8 +28,8 @@ def route_match(knowledge: Knowledge, text: str) -> list[tuple[str, str]]:
     return entity_match(knowledge, "referral_route", text)
 
 
-def test_every_event_word_names_an_event_the_store_records(knowledge: Knowledge) -> None:
-    assert {e.name for e in knowledge.vocabulary.events} <= set(EVENTS)
+def test_the_vocabulary_has_words_for_every_event_the_store_records_and_no_other(knowledge: Knowledge) -> None:
+    assert {e.name for e in knowledge.vocabulary.events} == set(EVENTS)
     assert set(event_words(knowledge).values()) == {e.name for e in knowledge.vocabulary.events}
 
 
