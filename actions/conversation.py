@@ -14,6 +14,7 @@ from actions.protocol import (
     harmful_request,
     strong_matches,
 )
+from throughcare import labels
 from throughcare.search import default_search
 
 
@@ -31,29 +32,6 @@ def help_text() -> str:
         '• learning the service if you are new: "I\'m new, where do I start?", "quiz me", "how am I doing?"\n'
         "Clients are named by prison number only. Clinical answers are information for the clinical team."
     )
-
-
-# How the clarification buttons describe each intent.
-INTENT_WORDS = {
-    "ask_next_steps": "What's next for a client",
-    "ask_caseload": "My caseload and what's overdue",
-    "ask_due_date": "When a step is due",
-    "start_checklist": "Start or resume a checklist",
-    "step_done": "Mark this step done",
-    "step_skip": "Skip this step (with a reason)",
-    "step_back": "Go back a step",
-    "step_why": "Why this step matters",
-    "checklist_stop": "Stop the checklist for now",
-    "record_event": "Record an assessment, review or date",
-    "record_referral": "Record a new referral",
-    "ask_protocol": "A question about the protocol",
-    "define_term": "What a term means",
-    "raise_safeguarding": "Raise a safeguarding concern",
-    "help": "What I can do",
-    "greet": "Just saying hello",
-    "goodbye": "Finish for now",
-    "induction": "My induction: tours, quizzes, progress",
-}
 
 
 class ActionGreet(ThroughcareAction):
@@ -144,7 +122,7 @@ class ActionClarify(ThroughcareAction):
         likeliest = next((r.get("name") for r in ranking if r.get("name") != "nlu_fallback"), None)
         if refused or likeliest == "harmful_request":
             return refused or Answer(REFUSAL, fell_back=True)
-        likely = [r["name"] for r in ranking if r.get("name") in INTENT_WORDS][:2]
+        likely = [r["name"] for r in ranking if r.get("name") in labels.CLARIFIABLE][:2]
         entities = {
             e["entity"]: e["value"]
             for e in message.entities
@@ -152,7 +130,7 @@ class ActionClarify(ThroughcareAction):
         }
         if message.prison_number:
             entities["prison_number"] = message.prison_number
-        meanings = [button(INTENT_WORDS[name], intent_payload(name, entities)) for name in likely]
+        meanings = [button(labels.intent(name), intent_payload(name, entities)) for name in likely]
         # A message naming a client is about their case, so the choices come first; otherwise it is most
         # likely a question, and the closest part of the protocol is shown with the other matches as buttons.
         hits = [] if message.prison_number_is_new else default_search().search(question_text(message, tracker))

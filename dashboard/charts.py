@@ -13,7 +13,8 @@ from collections.abc import Callable
 
 import plotly.graph_objects as go
 
-from dashboard.labels import STAGE_WORDS, day
+from dashboard.labels import day
+from throughcare.labels import STAGES
 from throughcare.reports import Report
 
 # The Okabe-Ito palette, told apart by people with the common colour-vision deficiencies.
@@ -153,7 +154,7 @@ def overdue_figure(report: Report) -> str:
 
 def caseload_figure(report: Report, stage_label: Callable[[str], str], level_label: Callable[[str], str]) -> str:
     """Open clients per stage, each bar split by care level."""
-    stages = [stage for stage in STAGE_WORDS if any(row[0] == stage for row in report.rows)]
+    stages = [stage for stage in STAGES if any(row[0] == stage for row in report.rows)]
     levels = sorted({row[1] for row in report.rows}, key=lambda level: (level == "(not set)", level))
     clients = {(stage, level): count for stage, level, count in report.rows}
     traces = [

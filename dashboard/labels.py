@@ -5,6 +5,8 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+from throughcare import labels
+
 # Dates read the same in the dashboard as in the chat.
 from throughcare.answers import day
 from throughcare.clock import LONDON
@@ -12,37 +14,6 @@ from throughcare.knowledge import Knowledge
 
 # How the assistant names a client in its answers: "A1234BC (JS)" (`throughcare.answers.client_label`).
 CLIENT_WITH_INITIALS = re.compile(r"\b([A-Za-z][0-9]{4}[A-Za-z]{2}) \([^()\n]{1,3}\)")
-
-# What each intent means to a manager; an intent missing here is shown as its words.
-INTENT_WORDS = {
-    "nlu_fallback": "Not understood (fell back)",
-    "ask_next_steps": "What's next for a client",
-    "ask_caseload": "My caseload",
-    "ask_due_date": "When something is due",
-    "ask_protocol": "A protocol question",
-    "define_term": "What a term means",
-    "start_checklist": "Starting a checklist",
-    "step_done": "Checklist: step done",
-    "step_skip": "Checklist: step skipped",
-    "step_back": "Checklist: back a step",
-    "step_why": "Checklist: why this step",
-    "checklist_stop": "Checklist: stopped",
-    "record_event": "Recording an event",
-    "record_referral": "Recording a referral",
-    "raise_safeguarding": "Safeguarding concern",
-    "out_of_scope": "Outside what the assistant covers",
-    "greet": "Greeting",
-    "goodbye": "Goodbye",
-    "help": "Asking for help",
-    "affirm": "Yes",
-    "deny": "No",
-}
-STAGE_WORDS = {
-    "referred": "Referred",
-    "assessed": "Assessed, awaiting triage",
-    "in_treatment": "In treatment",
-    "closed": "Closed",
-}
 
 
 def moment(value: dt.datetime) -> str:
@@ -53,7 +24,7 @@ def moment(value: dt.datetime) -> str:
 
 
 def intent_label(intent: str) -> str:
-    return INTENT_WORDS.get(intent) or intent.replace("_", " ").capitalize() or "(none)"
+    return labels.intent(intent)
 
 
 def topic_label(knowledge: Knowledge, topic: str) -> str:
@@ -69,7 +40,7 @@ def topic_label(knowledge: Knowledge, topic: str) -> str:
 
 
 def stage_label(stage: str) -> str:
-    return STAGE_WORDS.get(stage, stage.replace("_", " ").capitalize())
+    return labels.stage(stage).capitalize()
 
 
 def care_level_label(knowledge: Knowledge, level: str) -> str:

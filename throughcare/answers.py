@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
+from throughcare import labels
 from throughcare.engine import EVENT_WORDS, EpisodeFacts, NextStep, due_date, event_date, next_steps, subject_plan
 from throughcare.knowledge import Difference, Knowledge, Source, Timescale
 
@@ -16,12 +17,6 @@ CONDITION_WORDS = {
     "no_consent_to_share": "only if the client has not consented to sharing",
     "within_28_days_of_custody": "only within the first 28 days in custody",
     "parole_case": "only for parole cases",
-}
-STAGE_WORDS = {
-    "referred": "referred, awaiting initial assessment",
-    "assessed": "initial assessment done, awaiting triage",
-    "in_treatment": "in treatment",
-    "closed": "closed",
 }
 
 
@@ -112,7 +107,7 @@ def caseload_answer(rows: list[tuple[EpisodeFacts, list[NextStep]]], today: dt.d
 
 
 def next_steps_answer(facts: EpisodeFacts, steps: list[NextStep], today: dt.date, limit: int = 6) -> str:
-    header = f"{client_label(facts)}: {STAGE_WORDS.get(facts.stage, facts.stage)}"
+    header = f"{client_label(facts)}: {labels.stage(facts.stage)}"
     if facts.key_worker:
         header += f", key worker {facts.key_worker}"
     if facts.closed:
