@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 
 from rasa_sdk import Tracker
@@ -11,7 +12,6 @@ from actions.common import (
     ThroughcareAction,
     database,
     knowledge,
-    off_loop,
     require_prison_number,
     require_staff,
     signed_in_staff,
@@ -73,8 +73,8 @@ class ActionNextSteps(ThroughcareAction):
             return general
         staff = await require_staff(tracker)
         number = require_prison_number(message)
-        facts = await off_loop(store.episode_facts, database(), number)
-        await off_loop(audit_read, database(), staff.id, [facts.prison_number], "next steps")
+        facts = await asyncio.to_thread(store.episode_facts, database(), number)
+        await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "next steps")
         day = today()
         subject = _subject(message, tracker)
         if subject:
@@ -94,11 +94,11 @@ class ActionCaseload(ThroughcareAction):
         if general:
             return general
         staff = await require_staff(tracker)
-        episodes = await off_loop(store.caseload, database(), staff.id)
+        episodes = await asyncio.to_thread(store.caseload, database(), staff.id)
         day = today()
         text = answers.caseload_answer([(f, next_steps(f, knowledge(), day)) for f in episodes], day)
         # The answer lists the most urgent clients only: those it names are the cases this member of staff sees.
-        await off_loop(audit_read, database(), staff.id, prison_numbers.FIND.findall(text), "caseload")
+        await asyncio.to_thread(audit_read, database(), staff.id, prison_numbers.FIND.findall(text), "caseload")
         return Answer(text)
 
 
@@ -115,8 +115,8 @@ class ActionDueDate(ThroughcareAction):
         staff = await require_staff(tracker)
         number = require_prison_number(message)
         event = next((store.EVENTS[v] for v in message.entity_values("event") if v in store.EVENTS), None)
-        facts = await off_loop(store.episode_facts, database(), number)
-        await off_loop(audit_read, database(), staff.id, [facts.prison_number], "due date")
+        facts = await asyncio.to_thread(store.episode_facts, database(), number)
+        await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "due date")
         day = today()
         if event and event.checklist:
             # Asked when about release: when preparation begins by each document's rule, then the list.

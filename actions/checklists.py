@@ -9,6 +9,8 @@ asked about; a button names the card it was on, so a stale or repeated press cha
 
 from __future__ import annotations
 
+import asyncio
+
 from rasa_sdk import Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
 
@@ -21,7 +23,6 @@ from actions.common import (
     button,
     database,
     knowledge,
-    off_loop,
     open_walk,
     require_prison_number,
     require_staff,
@@ -177,8 +178,8 @@ class ActionStartChecklist(ThroughcareAction):
             return _overview(procedure)
         staff = await require_staff(tracker)
         number = require_prison_number(message)
-        facts = await off_loop(store.episode_facts, database(), number)
-        await off_loop(audit_read, database(), staff.id, [number], CHECKLIST_VIEW)
+        facts = await asyncio.to_thread(store.episode_facts, database(), number)
+        await asyncio.to_thread(audit_read, database(), staff.id, [number], CHECKLIST_VIEW)
         done = sum(1 for p, _ in facts.progress if p == procedure.id)
         intro = f"Resuming where you left off ({done} steps recorded). " if done else ""
         return _next_card(procedure, facts, intro)
@@ -191,7 +192,7 @@ class ActionStepDone(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
         walk = _walk(message, tracker)
-        facts = await off_loop(
+        facts = await asyncio.to_thread(
             store.mark_step, database(), walk.client, walk.procedure.id, walk.step.id, StepStatus.done, staff.id
         )
         return _next_card(walk.procedure, facts, f"Marked done: {walk.step.what}\n")
@@ -221,7 +222,7 @@ class ActionSkipStep(ThroughcareAction):
         if len(reason) < 3:
             # The form asks for the reason and takes the next message as it, whatever words it uses.
             return Answer("", events=[ActiveLoop("skip_reason_form")])
-        facts = await off_loop(
+        facts = await asyncio.to_thread(
             store.mark_step,
             database(),
             walk.client,
@@ -242,8 +243,8 @@ class ActionStepBack(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
         walk = _walk(message, tracker)
-        facts = await off_loop(store.episode_facts, database(), walk.client)
-        await off_loop(audit_read, database(), staff.id, [walk.client], CHECKLIST_VIEW)
+        facts = await asyncio.to_thread(store.episode_facts, database(), walk.client)
+        await asyncio.to_thread(audit_read, database(), staff.id, [walk.client], CHECKLIST_VIEW)
         steps = applicable_steps(walk.procedure, facts, today())
         index = next((n for n, s in enumerate(steps) if s.id == walk.step.id), 0)
         if index == 0:

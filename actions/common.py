@@ -1,4 +1,7 @@
-"""What every Throughcare action shares: who is asking, the database off the event loop, the query log."""
+"""What every Throughcare action shares: who is asking, the database, the query log.
+
+Every database call runs in a worker thread (asyncio.to_thread), so one slow query never stalls other conversations
+on the action server's event loop."""
 
 from __future__ import annotations
 
@@ -8,9 +11,8 @@ import functools
 import json
 import logging
 from abc import ABC, abstractmethod
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Any, TypeVar
+from typing import Any
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import SlotSet
@@ -23,7 +25,6 @@ from throughcare.db import Database, default_engine
 from throughcare.knowledge import Knowledge, Procedure, Step, default_knowledge
 
 logger = logging.getLogger(__name__)
-T = TypeVar("T")
 
 DATABASE_DOWN = (
     "I can't reach the case records just now, so nothing was read or changed. Please try again in a minute. "
@@ -75,17 +76,12 @@ def today() -> dt.date:
     return clock.today()
 
 
-async def off_loop(function: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Run blocking database work in a worker thread, so one slow query never stalls other conversations."""
-    return await asyncio.to_thread(function, *args, **kwargs)
-
-
 async def signed_in_staff(tracker: Tracker) -> store.StaffIdentity | None:
     """The staff member behind a valid signature who is still active; None for anyone else."""
     staff_id = signed_staff_id(tracker)
     if staff_id is None:
         return None
-    return await off_loop(store.staff_member, database(), staff_id)
+    return await asyncio.to_thread(store.staff_member, database(), staff_id)
 
 
 def button(title: str, payload: str) -> dict:
@@ -215,7 +211,7 @@ class ThroughcareAction(Action, ABC):
 
     async def _log(self, tracker: Tracker, message: Message, answer: Answer) -> None:
         try:
-            await off_loop(
+            await asyncio.to_thread(
                 store.log_query,
                 database(),
                 staff_id=signed_staff_id(tracker),

@@ -7,6 +7,7 @@ REST and in Telegram, and the servers remember nothing between messages.
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from rasa_sdk import Tracker
@@ -18,7 +19,6 @@ from actions.common import (
     database,
     intent_payload,
     knowledge,
-    off_loop,
     require_staff,
     signed_in_staff,
     today,
@@ -230,7 +230,7 @@ class ActionInduction(ThroughcareAction):
         staff = await require_staff(tracker)
         if asked:
             # A new starter asking what training to do: the training list, then the induction aid.
-            mine = await off_loop(induction.progress, database(), knowledge(), staff.id, today())
+            mine = await asyncio.to_thread(induction.progress, database(), knowledge(), staff.id, today())
             offer = welcome(knowledge(), mine)
             asked.text += f"\n\n{offer.text}"
             asked.buttons = offer.buttons
@@ -240,12 +240,12 @@ class ActionInduction(ThroughcareAction):
         item, choice = message.entity("induction_item") or "", message.entity("choice") or ""
         if what == "tour":
             tour_id = item or _named(message.text, _tour_names(k)) or next(iter(k.tours))
-            return card_answer(await off_loop(induction.open_tour, db, k, staff.id, tour_id))
+            return card_answer(await asyncio.to_thread(induction.open_tour, db, k, staff.id, tour_id))
         if what == "next":
-            card = await off_loop(induction.next_card, db, k, staff.id, item)
+            card = await asyncio.to_thread(induction.next_card, db, k, staff.id, item)
             if card is not None:
                 return card_answer(card)
-            mine = await off_loop(induction.progress, db, k, staff.id, day)
+            mine = await asyncio.to_thread(induction.progress, db, k, staff.id, day)
             return Answer(
                 f'That\'s the end of the tour "{k.tours[item].title}": {len(mine.tours_done)} of {len(k.tours)} '
                 "tours done. Try a scenario on it?",
@@ -259,7 +259,7 @@ class ActionInduction(ThroughcareAction):
         if what == "ask":
             return Answer(ASK_A_QUESTION)
         if what == "scenario":
-            chosen = await off_loop(induction.next_scenario, db, k, staff.id, item or None)
+            chosen = await asyncio.to_thread(induction.next_scenario, db, k, staff.id, item or None)
             if chosen is None:
                 return Answer(
                     "You've answered every scenario here correctly.",
@@ -267,12 +267,12 @@ class ActionInduction(ThroughcareAction):
                 )
             return scenario_answer(chosen)
         if what == "answer":
-            feedback = await off_loop(
+            feedback = await asyncio.to_thread(
                 induction.answer_scenario, db, k, staff.id, item, int(choice) if choice.isdigit() else -1
             )
             return feedback_answer(k, item, feedback)
         if what == "drill":
-            question = await off_loop(induction.next_drill, db, k, staff.id, day)
+            question = await asyncio.to_thread(induction.next_drill, db, k, staff.id, day)
             if question is None:
                 return Answer("No glossary terms are due today. Well done; come back tomorrow.")
             return drill_answer(question)
@@ -280,7 +280,7 @@ class ActionInduction(ThroughcareAction):
             return await self._drilled(staff.id, item, choice)
         if what == "training":
             return await self._training(message, staff.id)
-        mine = await off_loop(induction.progress, db, k, staff.id, day)
+        mine = await asyncio.to_thread(induction.progress, db, k, staff.id, day)
         return progress_answer(k, mine) if what == "progress" else welcome(k, mine)
 
     @staticmethod
@@ -294,7 +294,7 @@ class ActionInduction(ThroughcareAction):
 
     async def _drilled(self, staff_id: int, term: str, choice: str) -> Answer:
         k = knowledge()
-        right = await off_loop(induction.answer_drill, database(), k, staff_id, term, choice, today())
+        right = await asyncio.to_thread(induction.answer_drill, database(), k, staff_id, term, choice, today())
         entry = k.find_term(term)
         expansion = entry.expansions[0]
         verdict = "Right" if right else f"Not quite: it's {expansion.text}"
@@ -320,7 +320,7 @@ class ActionInduction(ThroughcareAction):
                 f"I couldn't read '{err}' as a date, so nothing was recorded. Try 3/11/2026 or \"yesterday\"."
             )
         when = found[1] if found else day
-        await off_loop(induction.record_training, database(), k, staff_id, course, when, day)
+        await asyncio.to_thread(induction.record_training, database(), k, staff_id, course, when, day)
         note = "" if found else " (No date was given, so I used today.)"
         return Answer(
             f"Recorded: {k.training[course].title}, completed {answers.day(when)}.{note}",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import re
 
 from rasa_sdk import Tracker
@@ -13,7 +14,6 @@ from actions.common import (
     button,
     database,
     knowledge,
-    off_loop,
     signed_in_staff,
     today,
 )
@@ -158,7 +158,7 @@ async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) ->
     if hit.timescale is None or message.prison_number is None or await signed_in_staff(tracker) is None:
         return None
     try:
-        facts = await off_loop(store.episode_facts, database(), message.prison_number)
+        facts = await asyncio.to_thread(store.episode_facts, database(), message.prison_number)
     except store.UnknownClient:
         return None
     return answers.timescale_for_client(knowledge().timescale(hit.timescale), facts, today())
@@ -259,10 +259,10 @@ async def client_protocol_answer(number: str, text: str, message: Message, track
     if staff is None:
         return answer
     try:
-        facts = await off_loop(store.episode_facts, database(), number)
+        facts = await asyncio.to_thread(store.episode_facts, database(), number)
     except store.UnknownClient:
         return answer
-    await off_loop(audit_read, database(), staff.id, [facts.prison_number], "protocol for a client")
+    await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "protocol for a client")
     if knowledge().procedures[procedure.id].kind in ("checklist", "escalation"):
         # What is left of it for this client, their conditions applied, each step with its own source.
         subject = "release" if procedure.id in RELEASE_CHECKLISTS else procedure.id
