@@ -6,6 +6,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import functools
 import html
@@ -15,9 +16,9 @@ from collections.abc import Awaitable, Callable
 from telegram import InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatType, ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ApplicationHandlerStop, ContextTypes
+from telegram.ext import ApplicationHandlerStop
 
-from bot.gateway import gateway, off_loop
+from bot.gateway import GatewayContext
 from throughcare import access, delivery
 from throughcare.models import AccessStatus, Role, utcnow
 from throughcare.store import CaseError
@@ -40,16 +41,16 @@ WELCOME = (
 )
 ROLE_BUTTONS = (Role.practitioner, Role.manager, Role.administrator)
 
-StaffHandler = Callable[[Update, ContextTypes.DEFAULT_TYPE, access.Account], Awaitable[None]]
+StaffHandler = Callable[[Update, GatewayContext, access.Account], Awaitable[None]]
 
 
-async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def gate(update: Update, context: GatewayContext) -> None:
     """Runs before every handler: drops redelivered updates, refuses group chats, limits the rate."""
     user, chat = update.effective_user, update.effective_chat
     if user is None or chat is None:
         raise ApplicationHandlerStop
-    gw = gateway(context)
-    if not await off_loop(delivery.claim_update, gw.db, update.update_id, user.id):
+    gw = context.gateway
+    if not await asyncio.to_thread(delivery.claim_update, gw.db, update.update_id, user.id):
         raise ApplicationHandlerStop
     if chat.type != ChatType.PRIVATE:
         if update.effective_message and update.effective_message.text:
@@ -57,7 +58,7 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
     # A moment compared with the stored (UTC) times of their updates, not a calendar day: no London clock needed.
     since = utcnow() - dt.timedelta(minutes=1)
-    count = await off_loop(delivery.messages_since, gw.db, user.id, since)
+    count = await asyncio.to_thread(delivery.messages_since, gw.db, user.id, since)
     if count > gw.settings.rate_limit:
         # Said once per burst; later messages in the same minute are dropped quietly.
         if count == gw.settings.rate_limit + 1:
@@ -67,12 +68,12 @@ async def gate(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
         raise ApplicationHandlerStop
 
 
-def for_staff(handler: StaffHandler) -> Callable[[Update, ContextTypes.DEFAULT_TYPE], Awaitable[None]]:
+def for_staff(handler: StaffHandler) -> Callable[[Update, GatewayContext], Awaitable[None]]:
     """Call `handler` with the sender's account if they are approved; otherwise tell them where they stand."""
 
     @functools.wraps(handler)
-    async def checked(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-        account = await off_loop(access.account, gateway(context).db, update.effective_user.id)
+    async def checked(update: Update, context: GatewayContext) -> None:
+        account = await asyncio.to_thread(access.account, context.gateway.db, update.effective_user.id)
         if account is not None and account.approved:
             await handler(update, context, account)
             return
@@ -89,12 +90,12 @@ def _role_words(role: Role | None) -> str:
     return (role.value if role else "staff").replace("_", " ")
 
 
-async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
-    gw, user = gateway(context), update.effective_user
-    account, new = await off_loop(access.request_access, gw.db, user.id, user.first_name or "")
+async def start(update: Update, context: GatewayContext) -> None:
+    gw, user = context.gateway, update.effective_user
+    account, new = await asyncio.to_thread(access.request_access, gw.db, user.id, user.first_name or "")
     if not account.approved and user.id in gw.settings.admin_ids:
         # The administrators named in the settings are how a new service gets its first approver.
-        account = await off_loop(access.approve, gw.db, user.id, Role.administrator, None)
+        account = await asyncio.to_thread(access.approve, gw.db, user.id, Role.administrator, None)
     if account.approved:
         await update.effective_chat.send_message(
             WELCOME.format(name=user.first_name or "there", role=_role_words(account.role))
@@ -109,9 +110,9 @@ async def start(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
     await update.effective_chat.send_message(NO_ACCESS[account.status])
 
 
-async def _ask_administrators(context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
-    gw = gateway(context)
-    admins = {a.telegram_user_id for a in await off_loop(access.administrators, gw.db)} | gw.settings.admin_ids
+async def _ask_administrators(context: GatewayContext, account: access.Account) -> None:
+    gw = context.gateway
+    admins = {a.telegram_user_id for a in await asyncio.to_thread(access.administrators, gw.db)} | gw.settings.admin_ids
     who = account.telegram_user_id
     buttons = [
         InlineKeyboardButton(f"Approve as {_role_words(r)}", callback_data=f"access:{who}:{r.value}")
@@ -133,19 +134,19 @@ async def _ask_administrators(context: ContextTypes.DEFAULT_TYPE, account: acces
 
 
 @for_staff
-async def decide(update: Update, context: ContextTypes.DEFAULT_TYPE, admin: access.Account) -> None:
+async def decide(update: Update, context: GatewayContext, admin: access.Account) -> None:
     """An administrator's Approve or Refuse button under an access request."""
     query = update.callback_query
     if not admin.is_administrator:
         await query.answer("Only administrators can decide on access.", show_alert=True)
         return
     _, who, choice = query.data.split(":")
-    gw = gateway(context)
+    gw = context.gateway
     try:
         if choice == "refuse":
-            decided = await off_loop(access.refuse, gw.db, int(who), admin.staff_id)
+            decided = await asyncio.to_thread(access.refuse, gw.db, int(who), admin.staff_id)
         else:
-            decided = await off_loop(access.approve, gw.db, int(who), Role(choice), admin.staff_id)
+            decided = await asyncio.to_thread(access.approve, gw.db, int(who), Role(choice), admin.staff_id)
     except CaseError as err:
         await query.answer(str(err), show_alert=True)
         return

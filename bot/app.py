@@ -20,7 +20,7 @@ from telegram.ext import (
 )
 
 from bot import access_handlers, chat_handlers, digest_job
-from bot.gateway import Gateway
+from bot.gateway import Gateway, GatewayApplication, GatewayContext
 from bot.rasa import RasaClient
 from bot.settings import Settings
 from bot.update_order import PerUserUpdateProcessor
@@ -36,15 +36,15 @@ CONCURRENT_STAFF = 64
 SOMETHING_WENT_WRONG = "Sorry, something went wrong on my side and that was not answered. Please try again."
 
 
-async def _on_start(application: Application) -> None:
+async def _on_start(application: GatewayApplication) -> None:
     await application.bot.set_my_commands(chat_handlers.COMMANDS)
 
 
-async def _on_stop(application: Application) -> None:
-    await application.bot_data["gateway"].rasa.close()
+async def _on_stop(application: GatewayApplication) -> None:
+    await application.gateway.rasa.close()
 
 
-async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
+async def _on_error(update: object, context: GatewayContext) -> None:
     logger.error("Update %s failed", getattr(update, "update_id", None), exc_info=context.error)
     if isinstance(update, Update) and update.effective_chat:
         # If Telegram itself is failing, the log has the error.
@@ -54,9 +54,13 @@ async def _on_error(update: object, context: ContextTypes.DEFAULT_TYPE) -> None:
 
 def build_application(
     settings: Settings, db: Database, knowledge: Knowledge, clock: Callable[[], dt.datetime] = london_now
-) -> Application:
+) -> GatewayApplication:
+    gateway = Gateway(settings, db, RasaClient(settings.rasa_url, settings.secret), knowledge, clock)
     application = (
         Application.builder()
+        # Handlers and jobs read what they share from `context.gateway` (bot/gateway.py).
+        .application_class(GatewayApplication, {"gateway": gateway})
+        .context_types(ContextTypes(context=GatewayContext))
         .token(settings.token)
         .base_url(settings.api_url)
         .post_init(_on_start)
@@ -64,9 +68,6 @@ def build_application(
         # Staff concurrently, each person's messages in order (bot/update_order.py).
         .concurrent_updates(PerUserUpdateProcessor(CONCURRENT_STAFF))
         .build()
-    )
-    application.bot_data["gateway"] = Gateway(
-        settings, db, RasaClient(settings.rasa_url, settings.secret), knowledge, clock
     )
     application.add_handler(TypeHandler(Update, access_handlers.gate), group=-1)
     application.add_handler(CommandHandler("start", access_handlers.start))

@@ -2,17 +2,17 @@
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import json
 import logging
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
-from telegram.ext import ContextTypes
 
 from bot import render
 from bot.access_handlers import for_staff
-from bot.gateway import gateway, off_loop
+from bot.gateway import GatewayContext
 from bot.rasa import AssistantUnavailable
 from throughcare import access, delivery, input_limits, prison_numbers
 from throughcare.store import CaseError
@@ -43,20 +43,20 @@ HELP = "\n".join(
 )
 
 
-async def ask(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account, text: str) -> None:
+async def ask(update: Update, context: GatewayContext, account: access.Account, text: str) -> None:
     """Send `text` to Rasa as this staff member and show the replies; if Rasa is down, say so and keep the text."""
-    gw, chat = gateway(context), update.effective_chat
+    gw, chat = context.gateway, update.effective_chat
     await chat.send_action(ChatAction.TYPING)
     try:
         replies = await gw.rasa.send(update.effective_user.id, text, account.staff_id)
     except AssistantUnavailable as err:
         logger.warning("Assistant unavailable for update %s: %s", update.update_id, err)
-        key = await off_loop(delivery.keep_payload, gw.db, text)
+        key = await asyncio.to_thread(delivery.keep_payload, gw.db, text)
         retry = InlineKeyboardMarkup([[InlineKeyboardButton("Send again", callback_data=render.KEY_PREFIX + key)]])
         await chat.send_message(UNAVAILABLE, reply_markup=retry)
         return
     keep = functools.partial(delivery.keep_payload, gw.db)
-    for message in await off_loop(render.messages, replies, keep):
+    for message in await asyncio.to_thread(render.messages, replies, keep):
         await chat.send_message(message.html, parse_mode=ParseMode.HTML, reply_markup=message.keyboard)
 
 
@@ -65,7 +65,7 @@ def _payload(intent: str, **entities: str) -> str:
 
 
 @for_staff
-async def message(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def message(update: Update, context: GatewayContext, account: access.Account) -> None:
     text = update.effective_message.text
     # Told here, at once, rather than after a round trip to Rasa, which refuses it unread.
     if len(text) > input_limits.MAX_MESSAGE_CHARS:
@@ -75,13 +75,13 @@ async def message(update: Update, context: ContextTypes.DEFAULT_TYPE, account: a
 
 
 @for_staff
-async def button(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def button(update: Update, context: GatewayContext, account: access.Account) -> None:
     """A pressed button: acknowledged at once, its keyboard removed so it cannot be pressed twice, then asked."""
     query = update.callback_query
     await query.answer()
     data = query.data or ""
     if data.startswith(render.KEY_PREFIX):
-        payload = await off_loop(delivery.payload, gateway(context).db, data.removeprefix(render.KEY_PREFIX))
+        payload = await asyncio.to_thread(delivery.payload, context.gateway.db, data.removeprefix(render.KEY_PREFIX))
     else:
         payload = data.removeprefix(render.PAYLOAD_PREFIX)
     await query.edit_message_reply_markup(None)
@@ -92,12 +92,12 @@ async def button(update: Update, context: ContextTypes.DEFAULT_TYPE, account: ac
 
 
 @for_staff
-async def help_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def help_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     await update.effective_chat.send_message(HELP)
 
 
 @for_staff
-async def next_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def next_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     given = " ".join(context.args or [])
     number = prison_numbers.normalise(given)
     if number is None:
@@ -111,12 +111,12 @@ async def next_command(update: Update, context: ContextTypes.DEFAULT_TYPE, accou
 
 
 @for_staff
-async def caseload_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def caseload_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     await ask(update, context, account, _payload("ask_caseload"))
 
 
 @for_staff
-async def checklist_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def checklist_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     """`/checklist`, `/checklist transfer` or `/checklist transfer A1234BC`, in any order."""
     words = context.args or []
     numbers = [n for n in (prison_numbers.normalise(w) for w in words) if n]
@@ -128,7 +128,7 @@ async def checklist_command(update: Update, context: ContextTypes.DEFAULT_TYPE, 
 
 
 @for_staff
-async def glossary_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def glossary_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     term = " ".join(context.args or [])
     if not term:
         await update.effective_chat.send_message("Which term? For example /glossary TTG")
@@ -137,17 +137,17 @@ async def glossary_command(update: Update, context: ContextTypes.DEFAULT_TYPE, a
 
 
 @for_staff
-async def learn_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def learn_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     await ask(update, context, account, _payload("induction"))
 
 
 @for_staff
-async def cancel_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def cancel_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     await ask(update, context, account, _payload("checklist_stop"))
 
 
 @for_staff
-async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def digest_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     choice = (context.args or [""])[0].lower()
     if choice not in ("on", "off"):
         state = "on" if account.digest else "off"
@@ -157,22 +157,22 @@ async def digest_command(update: Update, context: ContextTypes.DEFAULT_TYPE, acc
         )
         return
     try:
-        await off_loop(access.set_digest, gateway(context).db, update.effective_user.id, choice == "on")
+        await asyncio.to_thread(access.set_digest, context.gateway.db, update.effective_user.id, choice == "on")
     except CaseError as err:
         await update.effective_chat.send_message(str(err))
         return
-    when = gateway(context).settings.digest_time.strftime("%H:%M")
+    when = context.gateway.settings.digest_time.strftime("%H:%M")
     await update.effective_chat.send_message(
         f"Daily digest on: each working day at {when}." if choice == "on" else "Daily digest off."
     )
 
 
 @for_staff
-async def dashboard_command(update: Update, context: ContextTypes.DEFAULT_TYPE, account: access.Account) -> None:
+async def dashboard_command(update: Update, context: GatewayContext, account: access.Account) -> None:
     """A manager's signed link to the dashboard; it works for a few minutes, so it is safe in a chat history."""
-    gw = gateway(context)
+    gw = context.gateway
     try:
-        link = await off_loop(access.dashboard_link, gw.db, account.staff_id, gw.settings.secret)
+        link = await asyncio.to_thread(access.dashboard_link, gw.db, account.staff_id, gw.settings.secret)
     except CaseError as err:
         await update.effective_chat.send_message(str(err))
         return

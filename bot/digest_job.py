@@ -8,16 +8,16 @@ database keeps a second run, or a second gateway, from sending any of them twice
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import logging
 
 from sqlalchemy.exc import SQLAlchemyError
 from telegram.constants import ParseMode
 from telegram.error import TelegramError
-from telegram.ext import ContextTypes
 
 from bot import render
-from bot.gateway import gateway, off_loop
+from bot.gateway import GatewayContext
 from throughcare import access, clock, delivery, digest, retention
 from throughcare.workdays import is_working_day
 
@@ -31,38 +31,40 @@ PURGE_EVERY = dt.timedelta(days=1)
 FIRST_PURGE_AFTER = dt.timedelta(minutes=10)
 
 
-async def send_digests(context: ContextTypes.DEFAULT_TYPE) -> None:
-    gw = gateway(context)
+async def send_digests(context: GatewayContext) -> None:
+    gw = context.gateway
     now = clock.now(gw.clock())  # London's, whatever zone the clock was given in
-    await off_loop(delivery.forget_updates, gw.db, now - KEEP_UPDATES)
+    await asyncio.to_thread(delivery.forget_updates, gw.db, now - KEEP_UPDATES)
     today = now.date()
     if not is_working_day(today) or now.time() < gw.settings.digest_time:
         return
-    for account in await off_loop(access.digest_recipients, gw.db):
-        if not await off_loop(delivery.claim_digest, gw.db, account.staff_id, today):
+    for account in await asyncio.to_thread(access.digest_recipients, gw.db):
+        if not await asyncio.to_thread(delivery.claim_digest, gw.db, account.staff_id, today):
             continue
         try:
-            text = await off_loop(digest.staff_digest, gw.db, gw.knowledge, account.staff_id, today)
+            text = await asyncio.to_thread(digest.staff_digest, gw.db, gw.knowledge, account.staff_id, today)
             for piece in render.split_text(text):
                 await context.bot.send_message(account.telegram_user_id, piece, parse_mode=ParseMode.HTML)
         except (TelegramError, SQLAlchemyError) as err:
             logger.warning("Digest for staff member %s not sent, will retry: %s", account.staff_id, err)
-            await off_loop(delivery.digest_failed, gw.db, account.staff_id, today)
+            await asyncio.to_thread(delivery.digest_failed, gw.db, account.staff_id, today)
             continue
-        await off_loop(delivery.digest_sent, gw.db, account.staff_id, today)
+        await asyncio.to_thread(delivery.digest_sent, gw.db, account.staff_id, today)
 
 
-async def purge_old_records(context: ContextTypes.DEFAULT_TYPE) -> None:
+async def purge_old_records(context: GatewayContext) -> None:
     """Delete what is past its retention period in the case store and in Rasa's tracker store. Several gateways
     may run it: deleting what another already deleted deletes nothing."""
-    gw = gateway(context)
+    gw = context.gateway
     try:
         tracker_url = retention.tracker_store_url_from_env()
     except retention.TrackerStoreError as err:
         logger.warning("Conversations in the tracker store not purged: %s", err)
         tracker_url = None
     try:
-        deleted = await off_loop(retention.purge, gw.db, retention.Cutoffs.from_retention(gw.clock()), tracker_url)
+        deleted = await asyncio.to_thread(
+            retention.purge, gw.db, retention.Cutoffs.from_retention(gw.clock()), tracker_url
+        )
     except SQLAlchemyError as err:
         # The type only: a database error's text can carry the values of the statement.
         logger.warning("Purge not finished (%s); it runs again tomorrow", type(err).__name__)

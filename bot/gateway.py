@@ -1,22 +1,22 @@
-"""What every handler shares: settings, database, Rasa client, knowledge and clock, kept in `bot_data`."""
+"""What every handler and job shares (settings, database, Rasa client, knowledge and clock), and the typed context
+that hands it to them as `context.gateway`. bot/app.py builds the one `Gateway` and the `Application` holding it.
+
+Handlers run database work with `asyncio.to_thread`, so one slow query never holds up other staff."""
 
 from __future__ import annotations
 
-import asyncio
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, cast
 
-from telegram.ext import ContextTypes
+from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 
 from bot.rasa import RasaClient
 from bot.settings import Settings
 from throughcare.clock import now as london_now
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
-
-T = TypeVar("T")
 
 
 @dataclass
@@ -29,10 +29,28 @@ class Gateway:
     clock: Callable[[], dt.datetime] = london_now
 
 
-def gateway(context: ContextTypes.DEFAULT_TYPE) -> Gateway:
-    return context.bot_data["gateway"]
+class GatewayContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """The `context` every handler, job and error handler is given (ContextTypes in bot/app.py)."""
+
+    @property
+    def gateway(self) -> Gateway:
+        # bot/app.py builds every Application this context serves as a GatewayApplication.
+        return cast(GatewayApplication, self.application).gateway
 
 
-async def off_loop(function: Callable[..., T], *args: Any) -> T:
-    """Database work in a worker thread, so one slow query never holds up other staff."""
-    return await asyncio.to_thread(function, *args)
+class GatewayApplication(
+    Application[
+        ExtBot[None],
+        GatewayContext,
+        dict[Any, Any],
+        dict[Any, Any],
+        dict[Any, Any],
+        JobQueue[GatewayContext],
+    ]
+):
+    """The Application with the gateway on it, set when it is built: bot_data would have to start empty (ContextTypes
+    instantiates it without arguments) and be filled in afterwards, and reads from it are untyped."""
+
+    def __init__(self, *, gateway: Gateway, **kwargs: Any) -> None:
+        super().__init__(**kwargs)
+        self.gateway = gateway
