@@ -1,5 +1,6 @@
 """The daily digest, run by the JobQueue every minute and sent once per working day per member of staff; and
-the daily purge of what is past its retention period (throughcare/retention.py).
+the daily purge of what is past its retention period (throughcare/retention.py), handled Telegram update ids
+among it.
 
 Checking every minute, rather than scheduling one run a day, is what keeps a restart from skipping a digest:
 a gateway that starts after the digest time sends the day's digests it finds unsent. The claim in the
@@ -23,8 +24,6 @@ from throughcare.workdays import is_working_day
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 60
-# Telegram redelivers an update for at most a day; handled update ids are kept a little longer.
-KEEP_UPDATES = dt.timedelta(days=2)
 PURGE_EVERY = dt.timedelta(days=1)
 # Long enough for a gateway to start and settle; a gateway restarted daily still purges, a gateway that
 # restarts every few minutes would purge rarely, which a missed day only delays.
@@ -34,22 +33,35 @@ FIRST_PURGE_AFTER = dt.timedelta(minutes=10)
 async def send_digests(context: GatewayContext) -> None:
     gw = context.gateway
     now = clock.now(gw.clock())  # London's, whatever zone the clock was given in
-    await asyncio.to_thread(delivery.forget_updates, gw.db, now - KEEP_UPDATES)
     today = now.date()
     if not is_working_day(today) or now.time() < gw.settings.digest_time:
         return
     for account in await asyncio.to_thread(access.digest_recipients, gw.db):
-        if not await asyncio.to_thread(delivery.claim_digest, gw.db, account.staff_id, today):
-            continue
         try:
-            text = await asyncio.to_thread(digest.staff_digest, gw.db, gw.knowledge, account.staff_id, today)
-            for piece in render.split_text(text):
-                await context.bot.send_message(account.telegram_user_id, piece, parse_mode=ParseMode.HTML)
-        except (TelegramError, SQLAlchemyError) as err:
-            logger.warning("Digest for staff member %s not sent, will retry: %s", account.staff_id, err)
-            await asyncio.to_thread(delivery.digest_failed, gw.db, account.staff_id, today)
-            continue
-        await asyncio.to_thread(delivery.digest_sent, gw.db, account.staff_id, today)
+            await _send_digest(context, account, today)
+        except SQLAlchemyError as err:
+            # One person's delivery record failing is no reason to keep the day's digest from everyone after them.
+            # A claim left behind lapses (delivery.STALE_CLAIM) and the digest is tried again. The type only: a
+            # database error's text can carry the values of the statement.
+            logger.warning(
+                "Digest for staff member %s: its delivery not recorded (%s)", account.staff_id, type(err).__name__
+            )
+
+
+async def _send_digest(context: GatewayContext, account: access.Account, today: dt.date) -> None:
+    """Claim, send and record one member of staff's digest; a digest not sent gives its claim up, to be retried."""
+    gw = context.gateway
+    if not await asyncio.to_thread(delivery.claim_digest, gw.db, account.staff_id, today):
+        return
+    try:
+        text = await asyncio.to_thread(digest.staff_digest, gw.db, gw.knowledge, account.staff_id, today)
+        for piece in render.split_text(text):
+            await context.bot.send_message(account.telegram_user_id, piece, parse_mode=ParseMode.HTML)
+    except (TelegramError, SQLAlchemyError) as err:
+        logger.warning("Digest for staff member %s not sent, will retry: %s", account.staff_id, err)
+        await asyncio.to_thread(delivery.digest_failed, gw.db, account.staff_id, today)
+        return
+    await asyncio.to_thread(delivery.digest_sent, gw.db, account.staff_id, today)
 
 
 async def purge_old_records(context: GatewayContext) -> None:

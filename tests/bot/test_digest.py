@@ -5,9 +5,14 @@ from __future__ import annotations
 import datetime as dt
 import re
 
+import pytest
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
+
 from tests.bot.conftest import STAFF, WORKING_DAY_MORNING, Harness
-from throughcare import access
+from throughcare import access, delivery
 from throughcare.demo import demo_practitioner_id
+from throughcare.models import TelegramUpdate
 from throughcare.store import caseload
 
 BANK_HOLIDAY = dt.datetime(2026, 12, 25, 9, 0, tzinfo=WORKING_DAY_MORNING.tzinfo)  # Christmas Day, a Friday
@@ -20,8 +25,8 @@ def _opted_in(harness: Harness) -> None:
     access.set_digest(harness.db, STAFF, True)
 
 
-def _digests(harness: Harness) -> list[str]:
-    return [t for t in harness.telegram.texts(STAFF) if t.startswith("Good morning")]
+def _digests(harness: Harness, user: int = STAFF) -> list[str]:
+    return [t for t in harness.telegram.texts(user) if t.startswith("Good morning")]
 
 
 def test_a_working_day_digest_lists_what_is_due_by_prison_number_only(harness: Harness) -> None:
@@ -84,6 +89,34 @@ def test_a_digest_telegram_refused_is_sent_on_the_next_run(harness: Harness) -> 
     attempts = [c for c in harness.telegram.calls_to("sendMessage") if c["chat_id"] == STAFF]
     assert len(attempts) == 2
     assert len(_digests(harness)) == 1
+
+
+def test_a_database_error_recording_one_failed_digest_still_lets_the_others_have_theirs(
+    harness: Harness, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    other = STAFF + 1
+    _opted_in(harness)
+    harness.approve(other)
+    access.set_digest(harness.db, other, True)
+    harness.clock.now = WORKING_DAY_MORNING.replace(hour=7)
+    gateway = harness.start()
+    harness.clock.now = WORKING_DAY_MORNING
+
+    def locked(*_: object) -> None:
+        raise OperationalError("DELETE FROM digest_delivery", {}, Exception("database is locked"))
+
+    monkeypatch.setattr(delivery, "digest_failed", locked)
+    harness.telegram.fail("sendMessage")  # the first recipient's digest, whoever comes first
+    gateway.run_digest()
+    assert sorted(len(_digests(harness, user)) for user in (STAFF, other)) == [0, 1]
+
+
+def test_the_digest_job_leaves_handled_update_ids_to_the_daily_purge(harness: Harness) -> None:
+    with harness.db.transaction() as session:
+        session.add(TelegramUpdate(update_id=1, telegram_user_id=STAFF, at=WORKING_DAY_MORNING - dt.timedelta(days=3)))
+    harness.start().run_digest()
+    with harness.db.transaction() as session:
+        assert list(session.scalars(select(TelegramUpdate.update_id))) == [1]
 
 
 def test_staff_turn_the_digest_on_and_off_in_chat(harness: Harness) -> None:

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, insert, select
 
 from tests.bot.conftest import WORKING_DAY_MORNING, Harness
-from throughcare.models import ButtonPayload, GuidanceQuery, week_of
+from throughcare.models import ButtonPayload, GuidanceQuery, TelegramUpdate, week_of
 
 DAY = dt.timedelta(days=1)
 EVENTS = Table("events", MetaData(), Column("sender_id", String(255)), Column("timestamp", Float))
@@ -30,6 +30,8 @@ def test_the_daily_purge_deletes_what_is_past_its_retention_and_keeps_the_rest(
             session.add(GuidanceQuery(at=now - age, week=week_of(now - age), text=text, action="action_next_steps"))
         session.add(ButtonPayload(key="old", payload='/ask_next_steps{"prison_number":"A1234BC"}', at=now - 40 * DAY))
         session.add(ButtonPayload(key="new", payload='/ask_next_steps{"prison_number":"B2345CD"}', at=now - DAY))
+        # Handled update ids: Telegram redelivers for a day at most.
+        session.add_all([TelegramUpdate(update_id=1, at=now - 3 * DAY), TelegramUpdate(update_id=2, at=now - DAY)])
     tracker = tmp_path / "tracker.db"
     engine = create_engine(f"sqlite:///{tracker}")
     EVENTS.create(engine)
@@ -46,6 +48,7 @@ def test_the_daily_purge_deletes_what_is_past_its_retention_and_keeps_the_rest(
         texts = set(session.scalars(select(GuidanceQuery.text)))
         assert "recent question" in texts and "old question about A1234BC" not in texts
         assert set(session.scalars(select(ButtonPayload.key))) == {"new"}
+        assert set(session.scalars(select(TelegramUpdate.update_id))) == {2}
     with engine.connect() as connection:
         assert set(connection.scalars(select(EVENTS.c.sender_id))) == {"live"}
     engine.dispose()
