@@ -193,7 +193,14 @@ class ActionStepDone(ThroughcareAction):
         staff = await require_staff(tracker)
         walk = _walk(message, tracker)
         facts = await asyncio.to_thread(
-            store.mark_step, database(), walk.client, walk.procedure.id, walk.step.id, StepStatus.done, staff.id
+            store.mark_step,
+            database(),
+            knowledge(),
+            walk.client,
+            walk.procedure.id,
+            walk.step.id,
+            StepStatus.done,
+            staff.id,
         )
         return _next_card(walk.procedure, facts, f"Marked done: {walk.step.what}\n")
 
@@ -225,6 +232,7 @@ class ActionSkipStep(ThroughcareAction):
         facts = await asyncio.to_thread(
             store.mark_step,
             database(),
+            knowledge(),
             walk.client,
             walk.procedure.id,
             walk.step.id,

@@ -62,7 +62,9 @@ class ActionRecordEvent(ThroughcareAction):
             return _ask_engagement(number, when, dated=found is not None)
         if not message.prison_number_is_new:
             return _confirm(number, event_name, when, dated=found is not None)
-        facts = await asyncio.to_thread(store.record_event, database(), number, event_name, when, staff.id, day)
+        facts = await asyncio.to_thread(
+            store.record_event, database(), knowledge(), number, event_name, when, staff.id, day
+        )
         steps = next_steps(facts, knowledge(), day)
         reply = f"Recorded the {event.label} for {answers.client_label(facts)}: {answers.day(when)}."
         if found is None:
@@ -209,7 +211,7 @@ class ActionRecordReferral(ThroughcareAction):
         if not message.prison_number_is_new:
             return _confirm_referral(number, route)
         day = today()
-        facts = await asyncio.to_thread(store.record_referral, database(), number, route, day, staff.id)
+        facts = await asyncio.to_thread(store.record_referral, database(), knowledge(), number, route, day, staff.id)
         steps = next_steps(facts, knowledge(), day)
         return Answer(
             referral_recorded(answers.client_label(facts), route, steps, day),

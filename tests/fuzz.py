@@ -37,6 +37,7 @@ from sqlalchemy import text
 
 from throughcare import identity, store
 from throughcare.db import Database
+from throughcare.knowledge import default_knowledge
 from throughcare.models import ReferralRoute
 
 # Characters that show nothing on their own: a message made only of these is blank.
@@ -753,7 +754,9 @@ def open_fuzz_clients(db: Database, staff_id: int) -> tuple[str, ...]:
         known = set(conn.scalars(text("SELECT prison_number FROM client")))
     for number in FUZZ_NUMBERS:
         if number not in known:
-            store.record_referral(db, number, ReferralRoute.self_referral, dt.date.today(), staff_id)
+            store.record_referral(
+                db, default_knowledge(), number, ReferralRoute.self_referral, dt.date.today(), staff_id
+            )
     return FUZZ_NUMBERS
 
 

@@ -15,7 +15,7 @@ from throughcare import clock, prison_numbers
 from throughcare.answers import CONDITION_WORDS, day
 from throughcare.db import Database
 from throughcare.engine import EpisodeFacts, applicable_steps, next_steps
-from throughcare.knowledge import Knowledge, default_knowledge
+from throughcare.knowledge import Knowledge
 from throughcare.models import (
     LONDON,
     AuditEvent,
@@ -245,12 +245,12 @@ def _open_step_rows(episode: Episode, knowledge: Knowledge, today: dt.date) -> l
     ]
 
 
-def _replace_open_steps(session: Session, episode: Episode, today: dt.date) -> None:
+def _replace_open_steps(session: Session, episode: Episode, knowledge: Knowledge, today: dt.date) -> None:
     """Rewrite the episode's rows in `open_step`, in the transaction that changed the episode."""
     session.flush()
     session.execute(delete(OpenStep).where(OpenStep.episode_id == episode.id))
     session.refresh(episode)
-    session.add_all(_open_step_rows(episode, default_knowledge(), today))
+    session.add_all(_open_step_rows(episode, knowledge, today))
 
 
 def refresh_open_steps(db: Database, knowledge: Knowledge, today: dt.date, batch: int = 1000) -> int:
@@ -328,14 +328,26 @@ def _check_event_date(event: Event, when: dt.date, episode: Episode, today: dt.d
 
 
 def record_event(
-    db: Database, prison_number: str, event_name: str, when: dt.date, staff_id: int, today: dt.date
+    db: Database,
+    knowledge: Knowledge,
+    prison_number: str,
+    event_name: str,
+    when: dt.date,
+    staff_id: int,
+    today: dt.date,
 ) -> EpisodeFacts:
     """Record an assessment, review, release or transfer date on the client's open episode, with an audit entry."""
-    return _retrying(lambda: _record_event(db, prison_number, event_name, when, staff_id, today))
+    return _retrying(lambda: _record_event(db, knowledge, prison_number, event_name, when, staff_id, today))
 
 
 def _record_event(
-    db: Database, prison_number: str, event_name: str, when: dt.date, staff_id: int, today: dt.date
+    db: Database,
+    knowledge: Knowledge,
+    prison_number: str,
+    event_name: str,
+    when: dt.date,
+    staff_id: int,
+    today: dt.date,
 ) -> EpisodeFacts:
     event = EVENTS[event_name]
     with db.writing() as session:
@@ -364,20 +376,32 @@ def _record_event(
         if event.replaces is not None:
             after[event.replaces] = None
         audit(session, staff_id, "episode", episode.id, f"record_{event.name}", before, after)
-        _replace_open_steps(session, episode, today)
+        _replace_open_steps(session, episode, knowledge, today)
         return _facts(episode)
 
 
 def record_referral(
-    db: Database, prison_number: str, route: ReferralRoute, when: dt.date, staff_id: int, initials: str | None = None
+    db: Database,
+    knowledge: Knowledge,
+    prison_number: str,
+    route: ReferralRoute,
+    when: dt.date,
+    staff_id: int,
+    initials: str | None = None,
 ) -> EpisodeFacts:
     """Open a new episode at referral, creating the client if the service has not seen them before."""
     number = _normalised(prison_number)
-    return _retrying(lambda: _record_referral(db, number, route, when, staff_id, initials))
+    return _retrying(lambda: _record_referral(db, knowledge, number, route, when, staff_id, initials))
 
 
 def _record_referral(
-    db: Database, number: str, route: ReferralRoute, when: dt.date, staff_id: int, initials: str | None
+    db: Database,
+    knowledge: Knowledge,
+    number: str,
+    route: ReferralRoute,
+    when: dt.date,
+    staff_id: int,
+    initials: str | None,
 ) -> EpisodeFacts:
     with db.writing() as session:
         client = _client(session, number, for_update=True)
@@ -400,7 +424,7 @@ def _record_referral(
             None,
             {"prison_number": number, "referral_date": when.isoformat(), "referral_route": route.value},
         )
-        _replace_open_steps(session, episode, clock.today())
+        _replace_open_steps(session, episode, knowledge, clock.today())
         return _facts(episode)
 
 
@@ -424,6 +448,7 @@ def _already_referred(session: Session, episode: Episode, asking_staff_id: int) 
 
 def mark_step(
     db: Database,
+    knowledge: Knowledge,
     prison_number: str,
     procedure_id: str,
     step_id: str,
@@ -435,11 +460,12 @@ def mark_step(
     the mark it already has is refused, saying who made it and when (often a colleague a moment before)."""
     if status == StepStatus.skipped and not (reason and reason.strip()):
         raise CaseError("A skipped step needs a reason, so the record shows why.")
-    return _retrying(lambda: _mark_step(db, prison_number, procedure_id, step_id, status, staff_id, reason))
+    return _retrying(lambda: _mark_step(db, knowledge, prison_number, procedure_id, step_id, status, staff_id, reason))
 
 
 def _mark_step(
     db: Database,
+    knowledge: Knowledge,
     prison_number: str,
     procedure_id: str,
     step_id: str,
@@ -450,7 +476,7 @@ def _mark_step(
     today = clock.today()
     with db.writing() as session:
         episode = _current_episode(session, prison_number, for_update=True)
-        _check_step_applies(episode, procedure_id, step_id, today)
+        _check_step_applies(knowledge, episode, procedure_id, step_id, today)
         row = session.scalar(
             select(ChecklistProgress).where(
                 ChecklistProgress.episode_id == episode.id,
@@ -459,7 +485,7 @@ def _mark_step(
             )
         )
         if row is not None and row.status == status:
-            raise AlreadyMarked(_already_marked(session, row, episode, staff_id, today))
+            raise AlreadyMarked(_already_marked(session, knowledge, row, episode, staff_id, today))
         before = {"status": row.status.value, "reason": row.reason} if row else None
         if row is None:
             row = ChecklistProgress(episode_id=episode.id, procedure_id=procedure_id, step_id=step_id, status=status)
@@ -475,12 +501,14 @@ def _mark_step(
             before,
             {"status": status.value, "reason": reason},
         )
-        _replace_open_steps(session, episode, today)
+        _replace_open_steps(session, episode, knowledge, today)
         return _facts(episode)
 
 
-def _check_step_applies(episode: Episode, procedure_id: str, step_id: str, today: dt.date) -> None:
-    procedure = default_knowledge().procedures.get(procedure_id)
+def _check_step_applies(
+    knowledge: Knowledge, episode: Episode, procedure_id: str, step_id: str, today: dt.date
+) -> None:
+    procedure = knowledge.procedures.get(procedure_id)
     if procedure is None:
         raise NotAStep(f"There is no checklist called '{procedure_id}', so nothing was recorded.")
     step = next((s for s in procedure.steps if s.id == step_id), None)
@@ -494,9 +522,11 @@ def _check_step_applies(episode: Episode, procedure_id: str, step_id: str, today
         )
 
 
-def _already_marked(session: Session, row: ChecklistProgress, episode: Episode, staff_id: int, today: dt.date) -> str:
+def _already_marked(
+    session: Session, knowledge: Knowledge, row: ChecklistProgress, episode: Episode, staff_id: int, today: dt.date
+) -> str:
     why = f' (reason: "{row.reason}")' if row.reason else ""
-    procedure = default_knowledge().procedures[row.procedure_id]
+    procedure = knowledge.procedures[row.procedure_id]
     return (
         f"Already marked {row.status.value} by {_who(session, row.by_staff_id, staff_id)} at "
         f"{_local_time(row.at, today)}{why}, so nothing was changed. To carry on, say "

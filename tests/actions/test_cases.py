@@ -7,6 +7,7 @@ from actions.cases import ActionCaseload, ActionDueDate, ActionNextSteps
 from actions.common import DATABASE_DOWN, NO_WORDS, NOT_SIGNED_IN, TOO_LONG
 from throughcare import answers, store
 from throughcare.demo import demo_practitioner_id
+from throughcare.knowledge import default_knowledge
 from throughcare.models import GuidanceQuery
 
 NUMBER = [{"entity": "prison_number", "value": "a1234bc", "start": 15, "end": 22}]
@@ -171,7 +172,9 @@ def test_a_release_more_than_12_weeks_away_still_shows_what_to_prepare_and_when_
     }
     today = dt.date.today()
     release = today + dt.timedelta(weeks=14)
-    store.record_event(case_db, "A1234BC", "release_date", release, demo_practitioner_id(case_db), today)
+    store.record_event(
+        case_db, default_knowledge(), "A1234BC", "release_date", release, demo_practitioner_id(case_db), today
+    )
     then = run(
         ActionNextSteps(),
         "so what still needs doing for him before then",

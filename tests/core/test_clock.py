@@ -15,7 +15,7 @@ from throughcare import answers, clock, identity, store
 from throughcare.cli import app
 from throughcare.db import Database
 from throughcare.engine import next_steps
-from throughcare.knowledge import REPO_ROOT, Knowledge
+from throughcare.knowledge import REPO_ROOT, Knowledge, default_knowledge
 from throughcare.models import ReferralRoute, Role
 
 UTC = dt.timezone.utc
@@ -81,7 +81,9 @@ def _summer_night_client(url: str) -> int:
     """A client whose initial assessment is due on Monday 15 June (so overdue on the 16th), and a staff id."""
     db = Database.from_url(url)
     staff_id = store.add_staff(db, "Sam", Role.practitioner)
-    store.record_referral(db, "A1234BC", ReferralRoute.self_referral, dt.date(2026, 6, 8), staff_id)
+    store.record_referral(
+        db, default_knowledge(), "A1234BC", ReferralRoute.self_referral, dt.date(2026, 6, 8), staff_id
+    )
     db.engine.dispose()
     return staff_id
 

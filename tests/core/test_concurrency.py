@@ -13,6 +13,7 @@ from sqlalchemy import select
 from throughcare import store
 from throughcare.db import Database
 from throughcare.engine import next_steps
+from throughcare.knowledge import default_knowledge
 from throughcare.models import (
     AuditEvent,
     ChecklistProgress,
@@ -70,7 +71,7 @@ def rows(db: Database, model: type, *where) -> list:  # type: ignore[no-untyped-
 def test_eight_staff_referring_a_new_client_at_once_open_one_episode(database: Database) -> None:
     workers, today = staff(database), dt.date.today()
     results = race(
-        [lambda s=s: store.record_referral(database, "A1234BC", ROUTE, today, s) for s in workers]  # type: ignore[misc]
+        [lambda s=s: store.record_referral(database, default_knowledge(), "A1234BC", ROUTE, today, s) for s in workers]  # type: ignore[misc]
     )
 
     assert outcomes(results) == {"EpisodeFacts": 1, "AlreadyReferred": THREADS - 1}
@@ -95,7 +96,7 @@ def test_eight_staff_re_referring_a_released_client_at_once_open_one_new_episode
             )
         )
     results = race(
-        [lambda s=s: store.record_referral(database, "B2345CD", ROUTE, today, s) for s in workers]  # type: ignore[misc]
+        [lambda s=s: store.record_referral(database, default_knowledge(), "B2345CD", ROUTE, today, s) for s in workers]  # type: ignore[misc]
     )
 
     assert outcomes(results) == {"EpisodeFacts": 1, "AlreadyReferred": THREADS - 1}
@@ -104,10 +105,12 @@ def test_eight_staff_re_referring_a_released_client_at_once_open_one_new_episode
 
 def test_eight_staff_marking_one_step_done_at_once_leave_one_mark(database: Database) -> None:
     workers, today = staff(database), dt.date.today()
-    store.record_referral(database, "A1234BC", ROUTE, today, workers[0])
+    store.record_referral(database, default_knowledge(), "A1234BC", ROUTE, today, workers[0])
     results = race(
         [
-            lambda s=s: store.mark_step(database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, s)  # type: ignore[misc]
+            lambda s=s: store.mark_step(
+                database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.done, s
+            )  # type: ignore[misc]
             for s in workers
         ]
     )
@@ -121,12 +124,21 @@ def test_eight_staff_marking_one_step_done_at_once_leave_one_mark(database: Data
 
 def test_a_changed_mark_races_with_the_same_mark_and_both_are_audited_in_order(database: Database) -> None:
     workers, today = staff(database, 2), dt.date.today()
-    store.record_referral(database, "A1234BC", ROUTE, today, workers[0])
+    store.record_referral(database, default_knowledge(), "A1234BC", ROUTE, today, workers[0])
     results = race(
         [
-            lambda: store.mark_step(database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, workers[0]),
             lambda: store.mark_step(
-                database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, workers[1], "no NDTMS consent"
+                database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.done, workers[0]
+            ),
+            lambda: store.mark_step(
+                database,
+                default_knowledge(),
+                "A1234BC",
+                "transfer",
+                "ndtms_form",
+                StepStatus.skipped,
+                workers[1],
+                "no NDTMS consent",
             ),
         ]
     )
@@ -140,11 +152,11 @@ def test_a_changed_mark_races_with_the_same_mark_and_both_are_audited_in_order(d
 
 def test_events_recorded_at_once_leave_an_audit_trail_whose_before_values_chain(database: Database) -> None:
     workers, today = staff(database), dt.date.today()
-    store.record_referral(database, "A1234BC", ROUTE, today, workers[0])
+    store.record_referral(database, default_knowledge(), "A1234BC", ROUTE, today, workers[0])
     dates = [today + dt.timedelta(days=60 + n) for n in range(THREADS)]
     results = race(
         [
-            lambda s=s, d=d: store.record_event(database, "A1234BC", "release_date", d, s, today)  # type: ignore[misc]
+            lambda s=s, d=d: store.record_event(database, default_knowledge(), "A1234BC", "release_date", d, s, today)  # type: ignore[misc]
             for s, d in zip(workers, dates, strict=True)
         ]
     )
@@ -160,11 +172,15 @@ def test_events_recorded_at_once_leave_an_audit_trail_whose_before_values_chain(
 
 def test_steps_marked_while_the_daily_refresh_runs_are_each_listed_once(database: Database, knowledge) -> None:  # type: ignore[no-untyped-def]
     workers, today = staff(database, 4), dt.date.today()
-    store.record_referral(database, "A1234BC", ROUTE, today, workers[0])
-    store.record_event(database, "A1234BC", "transfer", today + dt.timedelta(days=10), workers[0], today)
+    store.record_referral(database, default_knowledge(), "A1234BC", ROUTE, today, workers[0])
+    store.record_event(
+        database, default_knowledge(), "A1234BC", "transfer", today + dt.timedelta(days=10), workers[0], today
+    )
     steps = ["support_known_transfer", "ndtms_form", "transfer_email", "handover"]
     marks = [
-        lambda s=s, step=step: store.mark_step(database, "A1234BC", "transfer", step, StepStatus.done, s)  # type: ignore[misc]
+        lambda s=s, step=step: store.mark_step(
+            database, default_knowledge(), "A1234BC", "transfer", step, StepStatus.done, s
+        )  # type: ignore[misc]
         for s, step in zip(workers, steps, strict=True)
     ]
     refreshes = [lambda: store.refresh_open_steps(database, knowledge, today) for _ in range(4)]

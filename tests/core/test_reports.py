@@ -12,6 +12,7 @@ from sqlalchemy import insert, select
 from throughcare import reports, review, store
 from throughcare.db import Database
 from throughcare.engine import next_steps
+from throughcare.knowledge import default_knowledge
 from throughcare.models import (
     AuditEvent,
     ChecklistProgress,
@@ -202,7 +203,7 @@ def test_recording_an_assessment_updates_the_overdue_report_at_once(demo_databas
             .where(Episode.stage == Stage.referred)
             .order_by(Episode.referral_date)
         )
-    store.record_event(demo_database, number, "initial_assessment", today, 1, today)
+    store.record_event(demo_database, default_knowledge(), number, "initial_assessment", today, 1, today)
     after = sum(r[2] for r in reports.overdue_by_stage(demo_database, today).rows if r[1] == "initial_assessment")
     assert after == before - 1
 
@@ -228,10 +229,14 @@ def test_review_marks_gaps_and_exports_are_audited(log) -> None:  # type: ignore
 
 def test_community_engagement_is_recorded_only_after_release(cases: Database, knowledge) -> None:  # type: ignore[no-untyped-def]
     with pytest.raises(store.CaseError, match="isn't released"):
-        store.record_event(cases, "A1000AA", "community_engagement", D(2026, 7, 9), 1, D(2026, 7, 10))
+        store.record_event(
+            cases, default_knowledge(), "A1000AA", "community_engagement", D(2026, 7, 9), 1, D(2026, 7, 10)
+        )
     with pytest.raises(store.CaseError, match="before the release"):
-        store.record_event(cases, "A4000AA", "community_engagement", D(2026, 6, 30), 1, D(2026, 7, 10))
-    store.record_event(cases, "A4000AA", "community_engagement", D(2026, 7, 6), 1, D(2026, 7, 10))
+        store.record_event(
+            cases, default_knowledge(), "A4000AA", "community_engagement", D(2026, 6, 30), 1, D(2026, 7, 10)
+        )
+    store.record_event(cases, default_knowledge(), "A4000AA", "community_engagement", D(2026, 7, 6), 1, D(2026, 7, 10))
     second = reports.minimum_data_set(cases, knowledge, reports.Period.parse("2026H2"))
     assert second.rows[-1][1:] == (1, 100.0)
 

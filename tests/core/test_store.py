@@ -9,6 +9,7 @@ from sqlalchemy.exc import IntegrityError
 
 from throughcare import store
 from throughcare.demo import demo_practitioner_id, load_demo_data
+from throughcare.knowledge import default_knowledge
 from throughcare.models import (
     AuditEvent,
     ChecklistProgress,
@@ -57,7 +58,7 @@ def test_unknown_and_malformed_prison_numbers_are_refused_kindly(demo_database) 
 def test_recording_an_assessment_moves_the_stage_and_writes_an_audit_entry(demo_database, today) -> None:
     number, staff = first_referred(demo_database), demo_practitioner_id(demo_database)
     audits = count(demo_database, AuditEvent)
-    facts = store.record_event(demo_database, number, "initial_assessment", today, staff, today)
+    facts = store.record_event(demo_database, default_knowledge(), number, "initial_assessment", today, staff, today)
     assert facts.initial_assessment_date == today and facts.stage == "assessed"
     with demo_database.transaction() as session:
         entry = session.scalars(select(AuditEvent).order_by(AuditEvent.id.desc())).first()
@@ -83,7 +84,13 @@ def test_impossible_dates_change_nothing(demo_database, today, event, days, mess
     before = store.episode_facts(demo_database, number)
     with pytest.raises(store.CaseError, match=message):
         store.record_event(
-            demo_database, number, event, today + dt.timedelta(days=days), demo_practitioner_id(demo_database), today
+            demo_database,
+            default_knowledge(),
+            number,
+            event,
+            today + dt.timedelta(days=days),
+            demo_practitioner_id(demo_database),
+            today,
         )
     assert store.episode_facts(demo_database, number) == before
     assert count(demo_database, AuditEvent) == audits
@@ -93,10 +100,19 @@ def test_checklist_marks_are_recorded_replaced_and_audited(demo_database) -> Non
     staff = demo_practitioner_id(demo_database)
     marks = count(demo_database, ChecklistProgress)
     facts = store.mark_step(
-        demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, staff, "no NDTMS consent"
+        demo_database,
+        default_knowledge(),
+        "A1234BC",
+        "transfer",
+        "ndtms_form",
+        StepStatus.skipped,
+        staff,
+        "no NDTMS consent",
     )
     assert facts.progress[("transfer", "ndtms_form")] == "skipped"
-    facts = store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
+    facts = store.mark_step(
+        demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff
+    )
     assert facts.progress[("transfer", "ndtms_form")] == "done"
     assert count(demo_database, ChecklistProgress) == marks + 1  # replaced, not duplicated
     with demo_database.transaction() as session:
@@ -107,7 +123,9 @@ def test_checklist_marks_are_recorded_replaced_and_audited(demo_database) -> Non
 
 def test_a_skip_needs_a_reason(demo_database) -> None:
     with pytest.raises(store.CaseError, match="needs a reason"):
-        store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, 1, "  ")
+        store.mark_step(
+            demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, 1, "  "
+        )
     assert ("transfer", "ndtms_form") not in store.episode_facts(demo_database, "A1234BC").progress
 
 
@@ -116,22 +134,30 @@ def test_a_failed_update_leaves_nothing_half_written(demo_database, today) -> No
     audits = count(demo_database, AuditEvent)
     with pytest.raises(store.CaseError):
         # The date check fails after the episode is demo_database: the whole transaction must roll back.
-        store.record_event(demo_database, number, "review", today, demo_practitioner_id(demo_database), today)
+        store.record_event(
+            demo_database, default_knowledge(), number, "review", today, demo_practitioner_id(demo_database), today
+        )
     assert count(demo_database, AuditEvent) == audits
 
 
 def test_referral_opens_an_episode_once_and_a_second_referral_is_told_whose_it_is(demo_database, today) -> None:
     staff = demo_practitioner_id(demo_database)
     colleague = store.add_staff(demo_database, "Sam Okafor", Role.practitioner)
-    facts = store.record_referral(demo_database, "k7777zz", store.ReferralRoute.staff_referral, today, staff)
+    facts = store.record_referral(
+        demo_database, default_knowledge(), "k7777zz", store.ReferralRoute.staff_referral, today, staff
+    )
     assert (facts.prison_number, facts.stage) == ("K7777ZZ", "referred")
     with pytest.raises(store.AlreadyReferred) as again:
-        store.record_referral(demo_database, "K7777ZZ", store.ReferralRoute.staff_referral, today, colleague)
+        store.record_referral(
+            demo_database, default_knowledge(), "K7777ZZ", store.ReferralRoute.staff_referral, today, colleague
+        )
     assert str(again.value).startswith(
         f"K7777ZZ already has an open episode (referred by Demo Practitioner on {today:%a} {today.day} {today:%b %Y})"
     )
     with pytest.raises(store.AlreadyReferred, match=r"\(referred by you on"):
-        store.record_referral(demo_database, "K7777ZZ", store.ReferralRoute.staff_referral, today, staff)
+        store.record_referral(
+            demo_database, default_knowledge(), "K7777ZZ", store.ReferralRoute.staff_referral, today, staff
+        )
     with demo_database.transaction() as session:
         assert (
             session.scalar(
@@ -144,22 +170,35 @@ def test_referral_opens_an_episode_once_and_a_second_referral_is_told_whose_it_i
 def test_marking_a_step_as_it_already_is_says_who_did_it_and_when_and_changes_nothing(demo_database) -> None:
     staff = demo_practitioner_id(demo_database)
     colleague = store.add_staff(demo_database, "Sam Okafor", Role.practitioner)
-    store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
+    store.mark_step(demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
     audits, steps = count(demo_database, AuditEvent), count(demo_database, OpenStep)
     with demo_database.transaction() as session:
         marked = session.scalars(select(ChecklistProgress).where(ChecklistProgress.step_id == "ndtms_form")).one()
         at = (marked.at if marked.at.tzinfo else marked.at.replace(tzinfo=dt.timezone.utc)).astimezone(store.LONDON)
 
     with pytest.raises(store.AlreadyMarked) as again:
-        store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.done, colleague)
+        store.mark_step(
+            demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.done, colleague
+        )
     assert str(again.value).startswith(f"Already marked done by Demo Practitioner at {at:%H:%M}")
     assert 'say "resume the transfer to another prison checklist for A1234BC"' in str(again.value)
     assert (count(demo_database, AuditEvent), count(demo_database, OpenStep)) == (audits, steps)
 
-    facts = store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, colleague, "moved")
+    facts = store.mark_step(
+        demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, colleague, "moved"
+    )
     assert facts.progress[("transfer", "ndtms_form")] == "skipped"
     with pytest.raises(store.AlreadyMarked, match=r'^Already marked skipped by you at .* \(reason: "moved"\)'):
-        store.mark_step(demo_database, "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, colleague, "other")
+        store.mark_step(
+            demo_database,
+            default_knowledge(),
+            "A1234BC",
+            "transfer",
+            "ndtms_form",
+            StepStatus.skipped,
+            colleague,
+            "other",
+        )
 
 
 def not_on_a_prescription(db) -> str:  # type: ignore[no-untyped-def]
@@ -187,14 +226,22 @@ def test_a_step_not_in_the_checklist_or_not_for_this_client_is_refused_and_chang
     before = store.episode_facts(demo_database, number)
     audits, steps = count(demo_database, AuditEvent), count(demo_database, OpenStep)
     with pytest.raises(store.NotAStep, match=message):
-        store.mark_step(demo_database, number, procedure, step, StepStatus.done, demo_practitioner_id(demo_database))
+        store.mark_step(
+            demo_database,
+            default_knowledge(),
+            number,
+            procedure,
+            step,
+            StepStatus.done,
+            demo_practitioner_id(demo_database),
+        )
     assert store.episode_facts(demo_database, number) == before
     assert (count(demo_database, AuditEvent), count(demo_database, OpenStep)) == (audits, steps)
 
 
 def test_a_failing_statement_puts_no_client_details_in_its_error_or_the_log(database, today, caplog) -> None:
     staff = store.add_staff(database, "Sam Okafor", Role.practitioner)
-    store.record_referral(database, "A1234BC", store.ReferralRoute.staff_referral, today, staff)
+    store.record_referral(database, default_knowledge(), "A1234BC", store.ReferralRoute.staff_referral, today, staff)
     # What the engine logs of each statement when its logging is turned up, as an operator might to find a fault.
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
     with pytest.raises(IntegrityError) as failed, database.transaction() as session:
@@ -244,7 +291,7 @@ def test_inactive_staff_are_not_recognised(demo_database) -> None:
 )
 def test_a_referral_keeps_its_route_and_opens_that_routes_first_step(demo_database, today, route, first, within_days):  # type: ignore[no-untyped-def]
     staff = demo_practitioner_id(demo_database)
-    facts = store.record_referral(demo_database, "K7777ZZ", route, today, staff)
+    facts = store.record_referral(demo_database, default_knowledge(), "K7777ZZ", route, today, staff)
     assert facts.referral_route == route.value
     with demo_database.transaction() as session:
         episode = session.scalar(select(Episode).join(Client).where(Client.prison_number == "K7777ZZ"))
@@ -264,8 +311,8 @@ def test_engagement_and_non_engagement_after_release_replace_each_other(demo_dat
             select(Client.prison_number).join(Episode).where(Episode.closure_reason == ClosureReason.release).limit(1)
         )
     staff = demo_practitioner_id(demo_database)
-    store.record_event(demo_database, number, "community_non_engagement", today, staff, today)
-    store.record_event(demo_database, number, "community_engagement", today, staff, today)
+    store.record_event(demo_database, default_knowledge(), number, "community_non_engagement", today, staff, today)
+    store.record_event(demo_database, default_knowledge(), number, "community_engagement", today, staff, today)
     with demo_database.transaction() as session:
         episode = session.scalar(select(Episode).join(Client).where(Client.prison_number == number))
         assert (episode.community_engagement_date, episode.community_not_engaged_date) == (today, None)
