@@ -40,14 +40,14 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def redis_unavailable_reason() -> str | None:
+def redis_unavailable_reason(redis: tuple[str, int] = REDIS) -> str | None:
     try:
-        with socket.create_connection(REDIS, timeout=2) as sock:
+        with socket.create_connection(redis, timeout=2) as sock:
             sock.sendall(b"PING\r\n")
             if not sock.recv(16).startswith(b"+PONG"):
-                return "Redis at 127.0.0.1:6379 did not answer PING"
+                return f"Redis at {redis[0]}:{redis[1]} did not answer PING"
     except OSError as err:
-        return f"no Redis at 127.0.0.1:6379 ({err})"
+        return f"no Redis at {redis[0]}:{redis[1]} ({err})"
     return None
 
 
@@ -87,36 +87,46 @@ def wait_until_up(urls: list[str], processes: list[subprocess.Popen], log: Path)
     pytest.fail(f"servers not up within {START_TIMEOUT}s:\n{log.read_text()[-3000:]}")
 
 
-def _drop_schema(schema: str) -> None:
+def _drop_schema(schema: str, postgres_url: str = POSTGRES_URL) -> None:
     from sqlalchemy import create_engine, text
 
-    admin = create_engine(POSTGRES_URL)
+    admin = create_engine(postgres_url)
     with admin.begin() as conn:
         conn.execute(text(f'DROP SCHEMA IF EXISTS "{schema}" CASCADE'))
     admin.dispose()
 
 
-def _production_settings(tmp_path: Path) -> tuple[dict[str, str], Path]:
-    for reason in (postgres_unavailable_reason(), redis_unavailable_reason()):
+def _production_settings(
+    tmp_path: Path, *, postgres_url: str = POSTGRES_URL, redis: tuple[str, int] = REDIS
+) -> tuple[dict[str, str], Path]:
+    """Settings for the production profile on a fresh case schema of `postgres_url` (conversations in the same
+    database), with Rasa's locks in `redis`; skipped when the shared test servers are not running. A caller that
+    names its own servers started them, so one that does not answer is an error, not a skip."""
+    if postgres_url == POSTGRES_URL:
+        reason = postgres_unavailable_reason()
+        if reason:
+            pytest.skip(f"production profile needs PostgreSQL and Redis: {reason}")
+    if redis == REDIS:
+        reason = redis_unavailable_reason()
         if reason:
             pytest.skip(f"production profile needs PostgreSQL and Redis: {reason}")
     schema = f"tc_e2e_{uuid.uuid4().hex[:8]}"
     from sqlalchemy import create_engine, text
 
-    admin = create_engine(POSTGRES_URL)
+    admin = create_engine(postgres_url)
     with admin.begin() as conn:
         conn.execute(text(f'CREATE SCHEMA "{schema}"'))
     admin.dispose()
-    url = httpx.URL(POSTGRES_URL.replace("postgresql+psycopg", "http"))
+    url = httpx.URL(postgres_url.replace("postgresql+psycopg", "http"))
     env = {
-        "DATABASE_URL": f"{POSTGRES_URL}?options=-csearch_path%3D{schema}",
+        "DATABASE_URL": f"{postgres_url}?options=-csearch_path%3D{schema}",
         "TRACKER_DB_HOST": url.host,
         "TRACKER_DB_PORT": str(url.port or 5432),
         "TRACKER_DB_NAME": url.path.strip("/"),
         "TRACKER_DB_USER": url.username or "postgres",
         "TRACKER_DB_PASSWORD": url.password or "",
-        "REDIS_HOST": REDIS[0],
-        "REDIS_PORT": str(REDIS[1]),
+        "REDIS_HOST": redis[0],
+        "REDIS_PORT": str(redis[1]),
         "REDIS_DB": "1",
         "CASE_SCHEMA": schema,
     }

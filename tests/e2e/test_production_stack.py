@@ -11,7 +11,6 @@ sent one after another are stored in that order; then kill -9 a Rasa server whil
 from __future__ import annotations
 
 import itertools
-import json
 import os
 import shutil
 import signal
@@ -22,24 +21,17 @@ import uuid
 from collections import defaultdict
 from collections.abc import Iterator
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field
 from pathlib import Path
 
 import httpx
 import pytest
-from sqlalchemy import Engine, create_engine, text
 
-from tests.conftest import POSTGRES_URL
-from tests.servers import MODEL, SECRET, START_TIMEOUT, _drop_schema, _production_settings, free_port, free_port_block
-from throughcare import clock, identity
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id, load_demo_data
+from tests.servers import SECRET
+from tests.stack import HEADER, Stack, production_stack, wait_for
 from throughcare.knowledge import REPO_ROOT
-from throughcare.migrate import upgrade
 
 RASA_SERVERS = ("rasa1", "rasa2")
 ACTION_SERVERS = ("actions1", "actions2")
-HEADER = "X-Conversation-Id"
 # Four questions any member of staff might ask, each answered from the protocol or the demo caseload.
 QUESTIONS = (
     "what does TTG mean?",
@@ -54,42 +46,6 @@ ANSWERED_AGAIN_WITHIN = 75.0
 RESTARTED_WITHIN = 150.0
 
 
-@dataclass
-class Stack:
-    url: str
-    stats: str
-    ready: str
-    conf: Path
-    log: Path
-    staff_id: int
-    tracker: Engine = field(repr=False)
-
-    def say(self, sender: str, message: str, timeout: float = 90) -> httpx.Response:
-        metadata = {identity.METADATA_KEY: identity.sign(self.staff_id, SECRET.encode(), subject=sender)}
-        body = {"sender": sender, "message": message, "metadata": metadata}
-        return httpx.post(self.url, json=body, headers={HEADER: sender}, timeout=timeout)
-
-    def supervisorctl(self, *args: str) -> str:
-        command = [str(REPO_ROOT / ".venv/bin/supervisorctl"), "-c", str(self.conf), *args]
-        return subprocess.run(command, capture_output=True, text=True, timeout=30).stdout.strip()
-
-    def pid(self, program: str) -> int:
-        return int(self.supervisorctl("pid", program))
-
-    def states(self) -> dict[str, str]:
-        """Each server's state as HAProxy's health checks see it (UP, DOWN, ...)."""
-        rows = httpx.get(f"{self.stats};csv", timeout=5).text.splitlines()
-        return {row.split(",")[1]: row.split(",")[17] for row in rows[1:] if row and row.split(",")[1][-1].isdigit()}
-
-    def events(self, sender: str) -> list[tuple[str, str | None]]:
-        """The conversation's events in the tracker store, in the order Rasa stored them: (type, user's text)."""
-        with self.tracker.connect() as conn:
-            rows = conn.execute(
-                text("SELECT type_name, data FROM events WHERE sender_id = :sender ORDER BY id"), {"sender": sender}
-            )
-            return [(kind, json.loads(data).get("text") if kind == "user" else None) for kind, data in rows]
-
-
 def user_texts(events: list[tuple[str, str | None]]) -> list[str]:
     return [said for kind, said in events if kind == "user" and said is not None]
 
@@ -98,19 +54,6 @@ def each_answered_before_the_next(events: list[tuple[str, str | None]]) -> bool:
     """Every user message is followed by a reply before the next user message: nothing interleaved."""
     kinds = [kind for kind, _ in events if kind in ("user", "bot")]
     return bool(kinds) and kinds[-1] == "bot" and all(a != b or a == "bot" for a, b in itertools.pairwise(kinds))
-
-
-def wait_for(check, timeout: float, what: str, log: Path) -> float:  # type: ignore[no-untyped-def]
-    start = time.monotonic()
-    while time.monotonic() - start < timeout:
-        try:
-            if check():
-                return time.monotonic() - start
-        except (httpx.HTTPError, ValueError, IndexError):
-            pass
-        time.sleep(0.5)
-    logs = "\n".join(f"--- {p.name}\n{p.read_text()[-1500:]}" for p in sorted(log.glob("*.log")))
-    pytest.fail(f"{what} not within {timeout:.0f}s:\n{logs}")
 
 
 def run_production(env: dict[str, str]) -> subprocess.CompletedProcess[str]:
@@ -149,71 +92,10 @@ def test_the_stack_refuses_endpoints_that_keep_conversations_outside_postgresql(
 
 @pytest.fixture(scope="module")
 def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Stack]:
-    if shutil.which("haproxy") is None:
-        pytest.skip("HAProxy is not installed (apt-get install haproxy): the production stack runs behind it")
-    if not MODEL.exists():
-        pytest.fail(f"{MODEL} is missing: run `make test` (it trains the model first).")
-    tmp_path = tmp_path_factory.mktemp("production")
-    settings, endpoints = _production_settings(tmp_path)
-    upgrade(settings["DATABASE_URL"])
-    db = Database.from_url(settings["DATABASE_URL"])
-    load_demo_data(db, clock.today())
-    staff_id = demo_practitioner_id(db)
-    db.engine.dispose()
-    run = tmp_path / "run"
-    rasa_port, stats_port = free_port(), free_port()
-    env = {
-        key: value
-        for key, value in os.environ.items()
-        if not key.startswith(("TELEGRAM_", "THROUGHCARE_", "DASHBOARD_", "RASA_", "ACTION_"))
-    }
-    env.update(
-        settings,
-        THROUGHCARE_SECRET=SECRET,
-        ENDPOINTS=str(endpoints),
-        RASA_SERVERS=str(len(RASA_SERVERS)),
-        ACTION_SERVERS=str(len(ACTION_SERVERS)),
-        RASA_PORT=str(rasa_port),
-        ACTION_PORT=str(free_port()),
-        STATS_PORT=str(stats_port),
-        RASA_BACKEND_PORT=str(free_port_block(len(RASA_SERVERS))),
-        ACTION_BACKEND_PORT=str(free_port_block(len(ACTION_SERVERS))),
-        DASHBOARD_PORT=str(free_port()),
-        PRODUCTION_DIR=str(run),
-    )
-    out = tmp_path / "production.log"
-    with out.open("w") as log:
-        process = subprocess.Popen(
-            [str(REPO_ROOT / "scripts/production")], cwd=REPO_ROOT, env=env, stdout=log, stderr=log
-        )
-    tracker = create_engine(POSTGRES_URL)
-    stack = Stack(
-        url=f"http://127.0.0.1:{rasa_port}/webhooks/rest/webhook",
-        stats=f"http://127.0.0.1:{stats_port}/stats",
-        ready=f"http://127.0.0.1:{stats_port}/ready",
-        conf=run / "supervisord.conf",
-        log=run / "log",
-        staff_id=staff_id,
-        tracker=tracker,
-    )
-    try:
-
-        def all_up() -> bool:
-            if process.poll() is not None:
-                pytest.fail(f"scripts/production stopped while starting:\n{out.read_text()[-3000:]}")
-            states = stack.states()
-            return all(states.get(name) == "UP" for name in RASA_SERVERS + ACTION_SERVERS)
-
-        wait_for(all_up, START_TIMEOUT, "every server up behind HAProxy", run / "log")
-        yield stack
-    finally:
-        process.send_signal(signal.SIGTERM)  # supervisord (the script execs it) stops every program
-        try:
-            process.wait(timeout=60)
-        except subprocess.TimeoutExpired:
-            process.kill()
-        tracker.dispose()
-        _drop_schema(settings["CASE_SCHEMA"])
+    with production_stack(
+        tmp_path_factory.mktemp("production"), rasa_servers=len(RASA_SERVERS), action_servers=len(ACTION_SERVERS)
+    ) as running:
+        yield running
 
 
 @pytest.mark.rasa
