@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import functools
 import json
 import logging
 from abc import ABC, abstractmethod
@@ -62,7 +61,6 @@ class Answer:
     events: list[dict[str, Any]] = field(default_factory=list)
 
 
-@functools.cache
 def database() -> Database:
     return Database(default_engine())
 

@@ -55,9 +55,15 @@ def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyp
     cursor.close()
 
 
-@functools.cache
 def default_engine() -> Engine:
-    return make_engine(database_url())
+    """The engine for the configured database, made once per URL: a process whose settings change (a test pointing
+    DATABASE_URL elsewhere) gets the new database's engine, never a stale one."""
+    return _engine_for(database_url())
+
+
+@functools.cache
+def _engine_for(url: str) -> Engine:
+    return make_engine(url)
 
 
 class Database:

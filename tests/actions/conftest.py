@@ -9,8 +9,6 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-import actions.common
-import throughcare.db
 from throughcare import identity
 from throughcare.db import Database
 from throughcare.demo import demo_practitioner_id
@@ -35,31 +33,21 @@ class Result:
         return next(e["value"] for e in self.events if e.get("event") == "slot" and e.get("name") == name)
 
 
-def _use_database(monkeypatch, url: str) -> None:  # type: ignore[no-untyped-def]
-    monkeypatch.setenv("DATABASE_URL", url)
-    throughcare.db.default_engine.cache_clear()
-    actions.common.database.cache_clear()
-
-
 @pytest.fixture
 def case_db(monkeypatch, demo_sqlite_url) -> Database:  # type: ignore[no-untyped-def]
     monkeypatch.setenv(identity.SECRET_ENV, SECRET)
-    _use_database(monkeypatch, demo_sqlite_url)
+    monkeypatch.setenv("DATABASE_URL", demo_sqlite_url)
     db = Database.from_url(demo_sqlite_url)
     yield db
     db.engine.dispose()
-    throughcare.db.default_engine.cache_clear()
-    actions.common.database.cache_clear()
 
 
 @pytest.fixture
 def database_down(monkeypatch):  # type: ignore[no-untyped-def]
     monkeypatch.setenv(identity.SECRET_ENV, SECRET)
     # Nothing listens on port 1: every connection fails, as when the database server is down.
-    _use_database(monkeypatch, "postgresql+psycopg://nobody@127.0.0.1:1/none")
+    monkeypatch.setenv("DATABASE_URL", "postgresql+psycopg://nobody@127.0.0.1:1/none")
     yield
-    throughcare.db.default_engine.cache_clear()
-    actions.common.database.cache_clear()
 
 
 @pytest.fixture

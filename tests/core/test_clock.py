@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from actions.cases import ActionNextSteps
-from tests.actions.conftest import SECRET, _use_database, make_runner
+from tests.actions.conftest import SECRET, make_runner
 from throughcare import answers, clock, identity, store
 from throughcare.cli import app
 from throughcare.db import Database
@@ -106,7 +106,7 @@ def test_at_2330_utc_in_summer_the_cli_and_the_chat_count_due_dates_from_londons
         assert cli.output.strip() == london
 
         monkeypatch.setenv(identity.SECRET_ENV, SECRET)
-        _use_database(monkeypatch, sqlite_url)
+        monkeypatch.setenv("DATABASE_URL", sqlite_url)
         entities = [{"entity": "prison_number", "value": "A1234BC", "start": 15, "end": 22}]
         chat = make_runner(staff_id)(ActionNextSteps(), "what's next for A1234BC", "ask_next_steps", entities)
         assert chat.text == london
