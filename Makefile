@@ -14,7 +14,7 @@ export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3
 export PYTHONWARNINGS := ignore
 
-.PHONY: help setup demo test check serve production bot dashboard demo-dashboard lint lock db model validate clean nlu-eval
+.PHONY: help setup demo test check chaos serve production bot dashboard demo-dashboard lint lock db model validate clean nlu-eval
 
 help:
 	@echo "make demo    set everything up and chat with the assistant (demo data, SQLite)"
@@ -25,6 +25,7 @@ help:
 	@echo "make bot     run the Telegram gateway (set TELEGRAM_BOT_TOKEN; see the README)"
 	@echo "make dashboard  run the managers' dashboard on 8050 on DATABASE_URL"
 	@echo "make demo-dashboard  the dashboard on the demo data, with a sign-in link for the demo manager"
+	@echo "make chaos   kill and restart servers, PostgreSQL and Redis under the production stack (minutes)"
 	@echo "make nlu-eval  train if needed, score the NLU on the held-out set, update docs/benchmarks.md"
 	@echo "make lint    ruff;  make lock  recompile the lock files"
 
@@ -107,15 +108,23 @@ build/.chromium:
 	@mkdir -p build
 	@touch $@
 
+# The PostgreSQL and Redis restarts under the production stack take minutes: `make chaos` runs them.
 test: setup model build/.chromium
 	.venv/bin/ruff check .
-	.venv/bin/pytest
+	.venv/bin/pytest -m "not chaos"
 
 # The inner loop: needs neither the model nor Rasa's environment; without Chromium the browser tests skip and say why.
 check: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
 	.venv/bin/pytest -m "not rasa"
+
+# Faults under the production stack, on a PostgreSQL and a Redis of the tests' own: kill -9 of an action server,
+# PostgreSQL and Redis restarted while conversations record; the figures go to docs/benchmarks.md.
+chaos: setup model
+	@rm -f var/chaos/results.json
+	CHAOS_RESULTS=var/chaos/results.json .venv/bin/pytest tests/e2e/test_chaos.py -s -p no:cacheprovider
+	.venv/bin/python scripts/chaos_figures.py var/chaos/results.json
 
 # The model is trained on data/ only; tests/nlu/ is never seen in training.
 nlu-eval: setup model
