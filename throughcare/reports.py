@@ -41,7 +41,8 @@ HALF_YEAR = re.compile(r"^(\d{4})-?H([12])$", re.IGNORECASE)
 
 @dataclass(frozen=True)
 class Period:
-    """From `start` to `end`, both included."""
+    """From `start` to `end`, both included. The commissioner's figures are for half years: January to June
+    ("2026H1") and July to December ("2026H2"); this is the one place that knows how they are named."""
 
     start: dt.date
     end: dt.date
@@ -52,7 +53,23 @@ class Period:
         match = HALF_YEAR.match(label.strip())
         if not match:
             raise ValueError(f"'{label}' is not a half year; write it like 2026H1 (January to June) or 2026H2.")
-        year, half = int(match[1]), int(match[2])
+        return cls._half_year(int(match[1]), int(match[2]))
+
+    @classmethod
+    def containing(cls, day: dt.date) -> Period:
+        """The half year `day` falls in."""
+        return cls._half_year(day.year, 1 if day.month <= 6 else 2)
+
+    @classmethod
+    def half_years_to(cls, day: dt.date, count: int) -> list[Period]:
+        """The half year of `day` and the `count` - 1 before it, newest first."""
+        halves = [cls.containing(day)]
+        while len(halves) < count:
+            halves.append(cls.containing(halves[-1].start - dt.timedelta(days=1)))
+        return halves
+
+    @classmethod
+    def _half_year(cls, year: int, half: int) -> Period:
         return (
             cls(dt.date(year, 1, 1), dt.date(year, 6, 30))
             if half == 1
@@ -64,6 +81,13 @@ class Period:
         """The `weeks` whole weeks (Monday to Sunday) up to and including the week of `end`."""
         monday = end - dt.timedelta(days=end.weekday())
         return cls(monday - dt.timedelta(weeks=weeks - 1), monday + dt.timedelta(days=6))
+
+    @property
+    def label(self) -> str:
+        """A short name fit for an address or a file name: "2026H1" for a half year, else the two dates."""
+        if self == Period.containing(self.start):
+            return f"{self.start.year}H{1 if self.start.month == 1 else 2}"
+        return f"{self.start.isoformat()}-to-{self.end.isoformat()}"
 
     def __str__(self) -> str:
         return f"{self.start:%d %b %Y} to {self.end:%d %b %Y}"
