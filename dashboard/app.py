@@ -23,10 +23,9 @@ from plotly.offline import get_plotlyjs, get_plotlyjs_version
 
 from dashboard import charts, labels, session
 from dashboard.filters import (
-    Choices,
+    HALF_YEARS_OFFERED,
     Filters,
     filter_choices,
-    half_years_offered,
     link,
     read_half_year,
     read_mark,
@@ -108,47 +107,57 @@ def check_form(who: Visitor, submitted: str) -> None:
         raise FormExpired
 
 
-# Which reports there are, and what each one's figures depend on: the query-log filter, a half year, or today.
-Scope = Literal["queries", "half_year", "today"]
+# Which reports there are, and what each one's figures depend on: the query-log filter, a half year, the team
+# whose new starters to show, or only today.
+Scope = Literal["queries", "half_year", "induction", "today"]
+SCOPES: tuple[Scope, ...] = ("queries", "half_year", "induction", "today")
 
 
 @dataclass(frozen=True)
 class Selection:
     filters: Filters
-    half_year: str
+    half_year: Period
+    induction_team: str | None
     today: dt.date
 
     @classmethod
     def read(cls, request: Request, today: dt.date) -> Selection:
         params = request.query_params
-        return cls(Filters.read(params, today), read_half_year(params.get("half"), today), today)
+        team = params.get("induction_team", "").strip() or None
+        return cls(Filters.read(params, today), read_half_year(params.get("half"), today), team, today)
 
     def parameters(self, scope: Scope) -> dict[str, str]:
         if scope == "queries":
             return self.filters.params()
-        return {"half": self.half_year} if scope == "half_year" else {}
+        if scope == "half_year":
+            return {"half": self.half_year.label}
+        return {"induction_team": self.induction_team} if scope == "induction" and self.induction_team else {}
+
+    def others(self, scope: Scope) -> dict[str, str]:
+        """The choices of every other part of the page, for a form that changes one part to keep."""
+        return {key: value for other in SCOPES if other != scope for key, value in self.parameters(other).items()}
 
     def file_label(self, scope: Scope) -> str:
         if scope == "queries":
-            return f"{self.filters.start}-to-{self.filters.end}"
-        return self.half_year if scope == "half_year" else self.today.isoformat()
+            return self.filters.period.label
+        return self.half_year.label if scope == "half_year" else self.today.isoformat()
 
 
 ReportBuilder = Callable[[Context, Selection], Report]
 REPORTS: dict[str, tuple[Scope, ReportBuilder]] = {
-    "fallback": ("queries", lambda ctx, s: reports.fallback_rate(ctx.db, s.filters.query_filter())),
-    "topics": ("queries", lambda ctx, s: reports.queries_per_topic_per_week(ctx.db, s.filters.query_filter())),
-    "unanswered": ("queries", lambda ctx, s: reports.top_unanswered(ctx.db, s.filters.query_filter())),
-    "unsigned": ("queries", lambda ctx, s: reports.unsigned_queries(ctx.db, s.filters.query_filter())),
+    "fallback": ("queries", lambda ctx, s: reports.fallback_rate(ctx.db, s.filters)),
+    "topics": ("queries", lambda ctx, s: reports.queries_per_topic_per_week(ctx.db, s.filters)),
+    "unanswered": ("queries", lambda ctx, s: reports.top_unanswered(ctx.db, s.filters)),
+    "unsigned": ("queries", lambda ctx, s: reports.unsigned_queries(ctx.db, s.filters)),
     "overdue-workers": ("today", lambda ctx, s: reports.overdue_by_worker(ctx.db, s.today)),
     "overdue-stages": ("today", lambda ctx, s: reports.overdue_by_stage(ctx.db, s.today)),
     "caseload": ("today", lambda ctx, s: reports.caseload_by_stage_and_level(ctx.db)),
-    "assessment-times": (
-        "half_year",
-        lambda ctx, s: reports.assessment_times(ctx.db, ctx.knowledge, Period.parse(s.half_year)),
+    "assessment-times": ("half_year", lambda ctx, s: reports.assessment_times(ctx.db, ctx.knowledge, s.half_year)),
+    "mds": ("half_year", lambda ctx, s: reports.minimum_data_set(ctx.db, ctx.knowledge, s.half_year)),
+    "induction": (
+        "induction",
+        lambda ctx, s: reports.induction_progress(ctx.db, ctx.knowledge, s.today, s.induction_team),
     ),
-    "mds": ("half_year", lambda ctx, s: reports.minimum_data_set(ctx.db, ctx.knowledge, Period.parse(s.half_year))),
-    "induction": ("today", lambda ctx, s: reports.induction_progress(ctx.db, ctx.knowledge, s.today)),
 }
 
 
@@ -160,12 +169,6 @@ def render(
 
 def message(ctx: Context, request: Request, title: str, text: str, status_code: int) -> HTMLResponse:
     return render(ctx, request, "message.html", {"title": title, "text": text}, status_code)
-
-
-def choices(ctx: Context) -> Choices:
-    """The filter's lists, topics in the order of their titles as shown."""
-    found = filter_choices(ctx.db)
-    return replace(found, topics=sorted(found.topics, key=lambda topic: labels.topic_label(ctx.knowledge, topic)))
 
 
 def download(body: str, media_type: str, filename: str) -> Response:
@@ -240,7 +243,7 @@ def overview(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
     def topic_in(week: dt.date, topic: str) -> str:
         return link("/queries", replace(filters.week(week), topic=topic).params())
 
-    figures = {
+    drawn = {
         "fallback": charts.fallback_figure(built["fallback"], fell_back_in),
         "topics": charts.topics_figure(built["topics"], topic_label, topic_in),
         "overdue-workers": charts.overdue_figure(built["overdue-workers"]),
@@ -263,10 +266,13 @@ def overview(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
             "page": "overview",
             "selection": selection,
             "filters": filters,
-            "choices": choices(ctx),
-            "half_years": half_years_offered(selection.today),
+            "choices": filter_choices(ctx.db, ctx.knowledge),
+            "half_years": [
+                (half.label, labels.half_year_words(half))
+                for half in Period.half_years_to(selection.today, HALF_YEARS_OFFERED)
+            ],
             "reports": built,
-            "figures": figures,
+            "charts": drawn,
             "topic_totals": topic_totals,
             "fell_back_in": fell_back_in,
             "unsigned_in": unsigned_in,
@@ -283,7 +289,7 @@ def queries(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
     filters = Filters.read(request.query_params, ctx.today())
     mark = read_mark(request.query_params.get("mark"))
     page = read_page(request.query_params.get("page"))
-    rows, total = review.logged_queries(ctx.db, filters.query_filter(), mark, PAGE_SIZE, (page - 1) * PAGE_SIZE)
+    rows, total = review.logged_queries(ctx.db, filters, mark, PAGE_SIZE, (page - 1) * PAGE_SIZE)
     params = {**filters.params(), **({"mark": mark.value} if mark else {})}
     last_page = max(1, -(-total // PAGE_SIZE))
     return render(
@@ -295,7 +301,7 @@ def queries(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
             "page": "queries",
             "filters": filters,
             "mark": mark,
-            "choices": choices(ctx),
+            "choices": filter_choices(ctx.db, ctx.knowledge),
             "rows": rows,
             "total": total,
             "first": (page - 1) * PAGE_SIZE + 1,
@@ -303,6 +309,7 @@ def queries(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
             "previous": link("/queries", {**params, "page": str(page - 1)}) if page > 1 else None,
             "next": link("/queries", {**params, "page": str(page + 1)}) if page < last_page else None,
             "mark_words": review.MARK_WORDS,
+            "mark_options": [(value.value, words.capitalize()) for value, words in review.MARK_WORDS.items()],
         },
     )
 
@@ -372,7 +379,7 @@ def _templates(knowledge: Knowledge) -> Jinja2Templates:
         stage_label=labels.stage_label,
         care_level_label=functools.partial(labels.care_level_label, knowledge),
         without_initials=labels.without_initials,
-        half_year_words=lambda label: labels.half_year_words(Period.parse(label).start),
+        half_year_words=labels.half_year_words,
         plotly_js=PLOTLY_JS,
     )
     return templates

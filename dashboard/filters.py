@@ -13,7 +13,9 @@ from urllib.parse import urlencode
 
 from sqlalchemy import select
 
+from dashboard.labels import intent_label, topic_label
 from throughcare.db import Database
+from throughcare.knowledge import Knowledge
 from throughcare.models import GuidanceQuery, ReviewMark, StaffMember
 from throughcare.reports import Period, QueryFilter
 
@@ -21,6 +23,7 @@ DEFAULT_WEEKS = 12
 YES_NO = {"yes": True, "no": False}
 # Who asked: staff (signed messages) unless the address says otherwise, so that the figures are staff figures.
 ASKED_BY = {"unsigned": False, "anyone": None}
+# The figures are reported six-monthly: this half year and the ones before it.
 HALF_YEARS_OFFERED = 4
 
 
@@ -39,18 +42,8 @@ def _text(value: str | None) -> str | None:
     return value.strip() or None if value else None
 
 
-@dataclass(frozen=True)
-class Filters:
-    """The filter form of the query-log reports and the review list."""
-
-    start: dt.date
-    end: dt.date
-    staff_id: int | None = None
-    team: str | None = None
-    topic: str | None = None
-    intent: str | None = None
-    fell_back: bool | None = None
-    signed: bool | None = True
+class Filters(QueryFilter):
+    """The query-log filter as the reports and the review list read it from their address, and write it back."""
 
     @classmethod
     def read(cls, params: Mapping[str, str], today: dt.date) -> Filters:
@@ -58,8 +51,7 @@ class Filters:
         start = _date(params.get("from")) or default.start
         end = _date(params.get("to")) or default.end
         return cls(
-            start=min(start, end),
-            end=max(start, end),
+            Period(min(start, end), max(start, end)),
             staff_id=_number(params.get("staff")),
             team=_text(params.get("team")),
             topic=_text(params.get("topic")),
@@ -68,16 +60,11 @@ class Filters:
             signed=ASKED_BY.get(params.get("asked_by", ""), True),
         )
 
-    def query_filter(self) -> QueryFilter:
-        return QueryFilter(
-            Period(self.start, self.end), self.staff_id, self.team, self.topic, self.intent, self.fell_back, self.signed
-        )
-
     def params(self) -> dict[str, str]:
         """The filter as address parameters, leaving out what is "any"."""
         values = {
-            "from": self.start.isoformat(),
-            "to": self.end.isoformat(),
+            "from": self.period.start.isoformat(),
+            "to": self.period.end.isoformat(),
             "staff": "" if self.staff_id is None else str(self.staff_id),
             "team": self.team or "",
             "topic": self.topic or "",
@@ -89,32 +76,16 @@ class Filters:
 
     def week(self, monday: dt.date) -> Filters:
         """Narrowed to one week, kept within the chosen dates so a drill-down lists what the chart counted."""
-        return replace(self, start=max(self.start, monday), end=min(self.end, monday + dt.timedelta(days=6)))
+        sunday = monday + dt.timedelta(days=6)
+        return replace(self, period=Period(max(self.period.start, monday), min(self.period.end, sunday)))
 
 
-def half_year_label(period: Period) -> str:
-    return f"{period.start.year}H{1 if period.start.month == 1 else 2}"
-
-
-def current_half_year(today: dt.date) -> str:
-    return f"{today.year}H{1 if today.month <= 6 else 2}"
-
-
-def read_half_year(value: str | None, today: dt.date) -> str:
+def read_half_year(value: str | None, today: dt.date) -> Period:
+    """The half year the address names; this one when it names none, or none that can be read."""
     try:
-        return half_year_label(Period.parse(value)) if value else current_half_year(today)
+        return Period.parse(value) if value else Period.containing(today)
     except ValueError:
-        return current_half_year(today)
-
-
-def half_years_offered(today: dt.date) -> list[str]:
-    """This half year and the ones before it, newest first: the figures are reported six-monthly."""
-    year, half = today.year, 1 if today.month <= 6 else 2
-    labels = []
-    for _ in range(HALF_YEARS_OFFERED):
-        labels.append(f"{year}H{half}")
-        year, half = (year, 1) if half == 2 else (year - 1, 2)
-    return labels
+        return Period.containing(today)
 
 
 def read_mark(value: str | None) -> ReviewMark | None:
@@ -129,25 +100,29 @@ def link(path: str, params: Mapping[str, str]) -> str:
     return f"{path}?{urlencode(params)}" if params else path
 
 
+# A list's choices: the value the address carries and the words shown for it.
+Options = list[tuple[str, str]]
+
+
 @dataclass(frozen=True)
 class Choices:
-    """What the filter form's lists offer."""
+    """What the filter form's lists offer, each in the order its words are shown."""
 
-    staff: list[tuple[int, str]]
-    teams: list[str]
-    topics: list[str]
-    intents: list[str]
+    staff: Options
+    teams: Options
+    topics: Options
+    intents: Options
 
 
-def filter_choices(db: Database) -> Choices:
+def filter_choices(db: Database, knowledge: Knowledge) -> Choices:
     with db.transaction() as session:
         staff = session.execute(select(StaffMember.id, StaffMember.display_name).order_by(StaffMember.display_name))
         teams = select(StaffMember.team).where(StaffMember.team.is_not(None)).distinct().order_by(StaffMember.team)
         topics = select(GuidanceQuery.topic).where(GuidanceQuery.topic.is_not(None)).distinct()
         intents = select(GuidanceQuery.intent).where(GuidanceQuery.intent.is_not(None)).distinct()
         return Choices(
-            staff=[(row.id, row.display_name) for row in staff],
-            teams=list(session.scalars(teams)),
-            topics=list(session.scalars(topics)),
-            intents=sorted(session.scalars(intents)),
+            staff=[(str(row.id), row.display_name) for row in staff],
+            teams=[(team, team) for team in session.scalars(teams)],
+            topics=sorted(((t, topic_label(knowledge, t)) for t in session.scalars(topics)), key=lambda o: o[1]),
+            intents=[(intent, intent_label(intent)) for intent in sorted(session.scalars(intents))],
         )

@@ -11,6 +11,7 @@ from throughcare import labels
 from throughcare.answers import day
 from throughcare.clock import LONDON
 from throughcare.knowledge import Knowledge
+from throughcare.reports import Period
 
 # How the assistant names a client in its answers: "A1234BC (JS)" (`throughcare.answers.client_label`).
 CLIENT_WITH_INITIALS = re.compile(r"\b([A-Za-z][0-9]{4}[A-Za-z]{2}) \([^()\n]{1,3}\)")
@@ -49,8 +50,8 @@ def care_level_label(knowledge: Knowledge, level: str) -> str:
     return "No care level yet" if level == "(not set)" else level
 
 
-def half_year_words(start: dt.date) -> str:
-    return f"{'January to June' if start.month == 1 else 'July to December'} {start.year}"
+def half_year_words(half: Period) -> str:
+    return f"{'January to June' if half.start.month == 1 else 'July to December'} {half.start.year}"
 
 
 def without_initials(answer: str) -> str:

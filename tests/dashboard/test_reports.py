@@ -139,6 +139,29 @@ def test_managers_see_their_teams_induction_progress(dashboard: Dashboard) -> No
     assert download == expected.csv()
 
 
+def test_the_induction_table_shows_one_teams_new_starters(dashboard: Dashboard) -> None:
+    db, knowledge, today = dashboard.db, dashboard.knowledge, dashboard.today
+    for name, team in (("Ola Onboard", "Recovery team A"), ("Bea Beginner", "Recovery team B")):
+        induction.open_tour(
+            db, knowledge, store.add_staff(db, name, Role.practitioner, team), next(iter(knowledge.tours))
+        )
+    team_b = reports.induction_progress(db, knowledge, today, "Recovery team B")
+    assert team_b.rows and {row[1] for row in team_b.rows} == {"Recovery team B"}
+    chosen = {"induction_team": "Recovery team B"}
+    with dashboard.client(dashboard.manager_id) as client:
+        page = html.unescape(client.get("/", params=chosen).text)
+        download = client.get("/reports/induction.csv", params=chosen).content.decode("utf-8-sig")
+    table = page[page.index('<table id="induction-table">') :]
+    table = table[: table.index("</table>")]
+    assert "Bea Beginner" in table and "Ola Onboard" not in table
+    assert len(re.findall(r"<tr><td>", table)) == len(team_b.rows)
+    assert '<option value="Recovery team B" selected>Recovery team B</option>' in page
+    # The other forms on the page keep the team chosen, as this one keeps theirs.
+    assert page.count('<input type="hidden" name="induction_team" value="Recovery team B">') == 2
+    assert download == team_b.csv()
+    assert latest_export(dashboard).after["parameters"] == chosen
+
+
 def _log(dashboard: Dashboard, staff_id: int | None, text: str, answer: str, hour: int, fell_back: bool) -> None:
     when = dt.datetime.combine(dashboard.today, dt.time(hour, 59), tzinfo=dt.timezone.utc)
     with dashboard.db.transaction() as transaction:
