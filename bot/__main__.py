@@ -10,7 +10,8 @@ from telegram import Update
 
 from bot import logs
 from bot.app import build_application
-from bot.settings import Settings, SettingsError
+from bot.settings import GATEWAY, Settings
+from throughcare.config import read_settings
 from throughcare.db import Database, default_engine
 from throughcare.knowledge import default_knowledge
 
@@ -18,10 +19,8 @@ logger = logging.getLogger("bot")
 
 
 def main() -> int:
-    try:
-        settings = Settings.from_env()
-    except SettingsError as err:
-        print(f"The Telegram gateway can't start: {err}", file=sys.stderr)
+    settings = read_settings(Settings.from_env, GATEWAY)
+    if settings is None:
         return 2
     logs.configure(settings.token, settings.secret.decode())
     application = build_application(settings, Database(default_engine()), default_knowledge())

@@ -6,6 +6,7 @@ import asyncio
 import functools
 import json
 import logging
+from collections.abc import Awaitable, Callable
 
 from telegram import BotCommand, InlineKeyboardButton, InlineKeyboardMarkup, Update
 from telegram.constants import ChatAction, ParseMode
@@ -110,9 +111,19 @@ async def next_command(update: Update, context: GatewayContext, account: access.
     await ask(update, context, account, _payload("ask_next_steps", prison_number=number))
 
 
-@for_staff
-async def caseload_command(update: Update, context: GatewayContext, account: access.Account) -> None:
-    await ask(update, context, account, _payload("ask_caseload"))
+def _asking(intent: str) -> Callable[[Update, GatewayContext], Awaitable[None]]:
+    """A command that is the intent alone, with nothing to read from its words."""
+
+    @for_staff
+    async def command(update: Update, context: GatewayContext, account: access.Account) -> None:
+        await ask(update, context, account, _payload(intent))
+
+    return command
+
+
+caseload_command = _asking("ask_caseload")
+learn_command = _asking("induction")
+cancel_command = _asking("checklist_stop")
 
 
 @for_staff
@@ -134,16 +145,6 @@ async def glossary_command(update: Update, context: GatewayContext, account: acc
         await update.effective_chat.send_message("Which term? For example /glossary TTG")
         return
     await ask(update, context, account, _payload("define_term", term=term))
-
-
-@for_staff
-async def learn_command(update: Update, context: GatewayContext, account: access.Account) -> None:
-    await ask(update, context, account, _payload("induction"))
-
-
-@for_staff
-async def cancel_command(update: Update, context: GatewayContext, account: access.Account) -> None:
-    await ask(update, context, account, _payload("checklist_stop"))
 
 
 @for_staff

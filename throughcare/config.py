@@ -15,9 +15,9 @@ from __future__ import annotations
 
 import contextvars
 import sys
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import Field, SecretStr, ValidationError
 from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSettingsSource, SettingsConfigDict
@@ -29,6 +29,7 @@ SECRET_ENV = "THROUGHCARE_SECRET"
 # The secret signs staff tokens and dashboard links (HMAC-SHA256): shorter than this is guessable.
 MIN_SECRET_LENGTH = 16
 SETTINGS_SECTION = 'README, "Settings"'
+S = TypeVar("S")
 
 # The environment a `from_env(mapping)` call reads instead of os.environ (tests, and callers that were given one).
 _environ: contextvars.ContextVar[Mapping[str, str] | None] = contextvars.ContextVar("environ", default=None)
@@ -179,18 +180,23 @@ def _sentence(cls: type[BaseSettings], error: Any) -> str:
     return f"{name} is not valid ({error['msg'].lower()}{shown}; {SETTINGS_SECTION})."
 
 
+def read_settings(read: Callable[[], S], who: str) -> S | None:
+    """The settings `read()` returns; None, once stderr is told that `who` can't start and why (one problem a
+    line), when it raises SettingsError: how a server's start, and the check the run scripts make first, refuse."""
+    try:
+        return read()
+    except SettingsError as err:
+        print(f"{who} can't start:", file=sys.stderr)
+        for problem in err.problems:
+            print(f"- {problem}", file=sys.stderr)
+        return None
+
+
 def main(argv: list[str] | None = None) -> int:
     """`python -m throughcare.config [--serve]`: exit 0 if a server (with --serve: Rasa and the action server) can
     start with this environment, else say why (exit 2)."""
     serving = "--serve" in (sys.argv[1:] if argv is None else argv)
-    try:
-        Settings.from_env().require(serving)
-    except SettingsError as err:
-        print("Throughcare can't start:", file=sys.stderr)
-        for problem in err.problems:
-            print(f"- {problem}", file=sys.stderr)
-        return 2
-    return 0
+    return 0 if read_settings(lambda: Settings.from_env().require(serving), "Throughcare") is not None else 2
 
 
 if __name__ == "__main__":

@@ -30,6 +30,11 @@ STAFF = 2002
 WORKING_DAY_MORNING = dt.datetime(2026, 12, 2, 9, 0, tzinfo=LONDON)
 
 
+def gateway_settings(database_url: str, secret: bytes = SECRET, **env: str) -> Settings:
+    """Read as `python -m bot` reads them, from environment variables: the database, the secret and `env`."""
+    return Settings.from_env({"DATABASE_URL": database_url, "THROUGHCARE_SECRET": secret.decode(), **env})
+
+
 @dataclass
 class Clock:
     now: dt.datetime = WORKING_DAY_MORNING
@@ -113,12 +118,12 @@ def today() -> dt.date:
 def harness(demo_sqlite_url: str, knowledge: Knowledge) -> Iterator[Harness]:
     db = Database.from_url(demo_sqlite_url)
     with FakeTelegram() as telegram, FakeRasa() as rasa:
-        settings = Settings(
-            token=telegram.token,
-            secret=SECRET,
-            admin_ids=frozenset({ADMIN}),
-            api_url=telegram.base_url,
-            rasa_url=rasa.url,
+        settings = gateway_settings(
+            demo_sqlite_url,
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_ADMIN_IDS=str(ADMIN),
+            TELEGRAM_API_URL=telegram.base_url,
+            RASA_URL=rasa.url,
         )
         harness = Harness(telegram, rasa, db, knowledge, settings)
         try:

@@ -10,8 +10,7 @@ from sqlalchemy import select
 
 from bot.access_handlers import NO_ACCESS
 from bot.app import build_application
-from bot.settings import Settings
-from tests.bot.conftest import ADMIN, STAFF, RunningGateway
+from tests.bot.conftest import ADMIN, STAFF, RunningGateway, gateway_settings
 from tests.bot.fake_telegram import FakeTelegram
 from tests.servers import SECRET
 from throughcare import answers, store
@@ -36,12 +35,13 @@ def _client_awaiting_triage(assistant) -> str:  # type: ignore[no-untyped-def]
 @pytest.mark.parametrize("assistant", ["embedded"], indirect=True)
 def test_a_new_member_of_staff_is_approved_and_gets_answers_from_the_database(assistant, knowledge: Knowledge) -> None:  # type: ignore[no-untyped-def]
     with FakeTelegram() as telegram:
-        settings = Settings(
-            token=telegram.token,
-            secret=SECRET.encode(),
-            admin_ids=frozenset({ADMIN}),
-            api_url=telegram.base_url,
-            rasa_url=assistant.url,
+        settings = gateway_settings(
+            assistant.db.engine.url.render_as_string(hide_password=False),
+            SECRET.encode(),
+            TELEGRAM_BOT_TOKEN=telegram.token,
+            TELEGRAM_ADMIN_IDS=str(ADMIN),
+            TELEGRAM_API_URL=telegram.base_url,
+            RASA_URL=assistant.url,
         )
         gateway = RunningGateway(build_application(settings, assistant.db, knowledge)).start()
         try:
