@@ -3,20 +3,21 @@
 from __future__ import annotations
 
 import datetime as dt
+import enum
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import typer
 from rich.console import Console
 from rich.table import Table
 
-from throughcare import access, answers, clock, coverage, demo, identity, reports, retention, review, store
+from throughcare import access, answers, clock, coverage, demo, identity, migrate, reports, retention, review, store
 from throughcare.chat import DEFAULT_URL, run_chat
 from throughcare.config import Settings, SettingsError
 from throughcare.db import Database, database_url
 from throughcare.engine import next_steps
 from throughcare.knowledge import KnowledgeError, load_knowledge
-from throughcare.migrate import upgrade
 from throughcare.models import AccessStatus, Role
 from throughcare.nlu_patterns import write_patterns
 from throughcare.private_files import owner_only_files
@@ -57,17 +58,36 @@ def _database_url() -> str:
 
 
 def _database() -> Database:
-    return Database.from_url(_database_url())
+    db = Database.from_url(_database_url())
+    if not migrate.is_current(db.engine):
+        console.print(
+            "The case database is not set up, or is behind this version: run `throughcare db upgrade` first.",
+            soft_wrap=True,
+        )
+        raise typer.Exit(2)
+    return db
 
 
-def _today(value: str | None) -> dt.date:
-    return dt.date.fromisoformat(value) if value else clock.today()
+# Days are typed YYYY-MM-DD; click refuses anything else, or an impossible date, with a usage error naming the option.
+DAY_FORMATS = ["%Y-%m-%d"]
+
+
+def _day(value: dt.datetime | None) -> dt.date:
+    """The day an option gave, or London's today."""
+    return value.date() if value else clock.today()
+
+
+def day_option(help_text: str) -> Any:
+    return typer.Option(None, formats=DAY_FORMATS, help=help_text)
+
+
+PRETEND_TODAY = day_option("Pretend today is YYYY-MM-DD.")
 
 
 @db_app.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database at DATABASE_URL to the latest schema."""
-    upgrade(_database_url())
+    migrate.upgrade(_database_url())
     console.print("Database is up to date.")
 
 
@@ -121,9 +141,9 @@ def knowledge_validate(directory: Path = typer.Option(None, help="Knowledge fold
 
 
 @app.command("next")
-def next_command(prison_number: str, today: str = typer.Option(None, help="Pretend today is YYYY-MM-DD.")) -> None:
+def next_command(prison_number: str, today: dt.datetime = PRETEND_TODAY) -> None:
     """What's next for a client: the same answer the chat gives."""
-    day = _today(today)
+    day = _day(today)
     try:
         facts = store.episode_facts(_database(), prison_number)
     except store.CaseError as err:
@@ -133,9 +153,9 @@ def next_command(prison_number: str, today: str = typer.Option(None, help="Prete
 
 
 @app.command("caseload")
-def caseload(staff_id: int, today: str = typer.Option(None, help="Pretend today is YYYY-MM-DD.")) -> None:
+def caseload(staff_id: int, today: dt.datetime = PRETEND_TODAY) -> None:
     """A key worker's open clients, most urgent first: the same answer the chat gives."""
-    day = _today(today)
+    day = _day(today)
     knowledge = load_knowledge()
     rows = [(f, next_steps(f, knowledge, day)) for f in store.caseload(_database(), staff_id)]
     console.print(answers.caseload_answer(rows, day), highlight=False)
@@ -264,8 +284,8 @@ def _show(report: reports.Report, as_csv: bool, parameters: dict) -> None:
 
 def _query_filter(
     weeks: int,
-    start: str | None,
-    end: str | None,
+    start: dt.datetime | None,
+    end: dt.datetime | None,
     staff_id: int | None,
     team: str | None,
     topic: str | None,
@@ -274,7 +294,7 @@ def _query_filter(
 ) -> reports.QueryFilter:
     period = reports.Period.weeks_to(clock.today(), weeks)
     if start or end:
-        period = reports.Period(_today(start) if start else period.start, _today(end) if end else period.end)
+        period = reports.Period(_day(start) if start else period.start, _day(end) if end else period.end)
     return reports.QueryFilter(period, staff_id, team, topic, intent, fallback)
 
 
@@ -288,8 +308,8 @@ def _half_year(label: str | None) -> reports.Period:
 
 
 WEEKS = typer.Option(12, help="The last N weeks (ignored when --start or --end is given).")
-START = typer.Option(None, help="From this day, YYYY-MM-DD.")
-END = typer.Option(None, help="To this day, YYYY-MM-DD.")
+START = day_option("From this day, YYYY-MM-DD.")
+END = day_option("To this day, YYYY-MM-DD.")
 STAFF = typer.Option(None, "--staff-id", help="Only this staff member's queries.")
 TEAM = typer.Option(None, help="Only this team's queries.")
 TOPIC = typer.Option(None, help='Only this topic, e.g. "topic:six_monthly_report" or "procedure:transfer".')
@@ -302,8 +322,8 @@ PERIOD = typer.Option(None, help="Half year, e.g. 2026H1 (January-June) or 2026H
 def _query_report(name: str, build, help_text: str) -> None:  # type: ignore[no-untyped-def]
     def command(
         weeks: int = WEEKS,
-        start: str = START,
-        end: str = END,
+        start: dt.datetime = START,
+        end: dt.datetime = END,
         staff_id: int = STAFF,
         team: str = TEAM,
         topic: str = TOPIC,
@@ -337,17 +357,21 @@ _query_report(
 )
 
 
+class OverdueBy(str, enum.Enum):
+    worker = "worker"
+    stage = "stage"
+
+
+OVERDUE_REPORTS = {OverdueBy.worker: reports.overdue_by_worker, OverdueBy.stage: reports.overdue_by_stage}
+
+
 @report_app.command("overdue")
 def report_overdue(
-    by: str = typer.Option("worker", help="worker or stage"), today: str = typer.Option(None), as_csv: bool = CSV
+    by: OverdueBy = typer.Option(OverdueBy.worker), today: dt.datetime = PRETEND_TODAY, as_csv: bool = CSV
 ) -> None:
     """Overdue steps per key worker, or per stage and step."""
-    day = _today(today)
-    build = {"worker": reports.overdue_by_worker, "stage": reports.overdue_by_stage}.get(by)
-    if build is None:
-        console.print("--by takes worker or stage.")
-        raise typer.Exit(1)
-    _show(build(_database(), day), as_csv, {"by": by, "today": day.isoformat()})
+    day = _day(today)
+    _show(OVERDUE_REPORTS[by](_database(), day), as_csv, {"by": by.value, "today": day.isoformat()})
 
 
 @report_app.command("caseload")
@@ -371,9 +395,9 @@ def report_mds(period: str = PERIOD, as_csv: bool = CSV) -> None:
 
 
 @report_app.command("induction")
-def report_induction(team: str = TEAM, today: str = typer.Option(None), as_csv: bool = CSV) -> None:
+def report_induction(team: str = TEAM, today: dt.datetime = PRETEND_TODAY, as_csv: bool = CSV) -> None:
     """New starters' induction progress: tours, scenario scores, subjects to revisit, glossary and training."""
-    day = _today(today)
+    day = _day(today)
     _show(reports.induction_progress(_database(), load_knowledge(), day, team), as_csv, {"team": team})
 
 
@@ -392,17 +416,18 @@ def report_gaps(nlu: bool = typer.Option(False, "--nlu", help="As Rasa NLU train
 
 
 @steps_app.command("refresh")
-def steps_refresh(today: str = typer.Option(None, help="Pretend today is YYYY-MM-DD.")) -> None:
+def steps_refresh(today: dt.datetime = PRETEND_TODAY) -> None:
     """Recompute every open episode's steps for the reports (run daily, e.g. from cron)."""
-    count = store.refresh_open_steps(_database(), load_knowledge(), _today(today))
+    count = store.refresh_open_steps(_database(), load_knowledge(), _day(today))
     console.print(f"Open steps recomputed for {count} open episodes.")
+
+
+PURGE_BEFORE = day_option("Delete what is older than this day, YYYY-MM-DD (default: each store's retention period).")
 
 
 @app.command("purge")
 def purge(
-    before: str = typer.Option(
-        None, help="Delete what is older than this day, YYYY-MM-DD (default: each store's retention period)."
-    ),
+    before: dt.datetime = PURGE_BEFORE,
     tracker_db: str = typer.Option(
         None,
         help="Rasa's tracker store as a SQLAlchemy URL (default: the one ENDPOINTS, default endpoints.yml, names).",
@@ -431,14 +456,6 @@ def purge(
     console.print(table)
     if tracker_url is None:
         console.print("The tracker store keeps no conversations on disk (no SQL tracker store configured).")
-
-
-def _day(value: str) -> dt.date:
-    try:
-        return dt.date.fromisoformat(value)
-    except ValueError as err:
-        console.print(f"Give the day as YYYY-MM-DD, not {value!r}.")
-        raise typer.Exit(1) from err
 
 
 @app.command("dashboard-link")

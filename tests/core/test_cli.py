@@ -92,3 +92,26 @@ def test_report_csv_counts_staff_and_unsigned_apart_and_neutralises_formulas(sql
     assert unsigned == [["week", "unsigned queries", "fell back"], [week_of(now).isoformat(), "2", "2"]]
     fallback = list(csv.reader(io.StringIO(run(sqlite_url, "report", "fallback", "--csv").output)))
     assert fallback[1:] == [[week_of(now).isoformat(), "2", "2", "100.0"]]
+
+
+def test_an_impossible_day_or_unknown_choice_is_a_usage_error_naming_the_option_not_a_traceback(
+    demo_sqlite_url,
+) -> None:
+    for args, option in [
+        (["next", "A1234BC", "--today", "2026-02-30"], "--today"),
+        (["report", "topics", "--start", "3/12/2026"], "--start"),
+        (["purge", "--before", "yesterday"], "--before"),
+        (["report", "overdue", "--by", "team"], "--by"),
+    ]:
+        result = run(demo_sqlite_url, *args)
+        assert result.exit_code == 2 and f"Invalid value for '{option}'" in result.output, (args, result.output)
+        assert "Traceback" not in result.output and not isinstance(result.exception, ValueError)
+    assert run(demo_sqlite_url, "report", "overdue", "--by", "stage", "--today", "2026-12-01").exit_code == 0
+
+
+def test_a_command_on_a_database_never_migrated_says_to_upgrade_it_first(tmp_path) -> None:
+    url = f"sqlite:///{tmp_path / 'new.db'}"
+    result = run(url, "report", "overdue")
+    assert result.exit_code == 2 and "run `throughcare db upgrade` first" in result.output
+    assert run(url, "db", "upgrade").exit_code == 0
+    assert run(url, "report", "overdue").exit_code == 0
