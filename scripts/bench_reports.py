@@ -32,7 +32,7 @@ def cases(db: Database) -> list[tuple[str, Callable[[], object]]]:
     two_years = reports.QueryFilter(reports.Period(today - dt.timedelta(days=731), today))
     with db.transaction() as session:
         team = session.scalar(select(StaffMember.team).where(StaffMember.team.like("Team %")))
-    half = reports.Period.parse(f"{today.year}H{1 if today.month <= 6 else 2}")
+    half = reports.Period.containing(today)
     return [
         ("queries per topic per week, 12 weeks", lambda: reports.queries_per_topic_per_week(db, twelve_weeks)),
         ("queries per topic per week, 2 years", lambda: reports.queries_per_topic_per_week(db, two_years)),
@@ -51,6 +51,8 @@ def cases(db: Database) -> list[tuple[str, Callable[[], object]]]:
         ("caseload by stage and care level", lambda: reports.caseload_by_stage_and_level(db)),
         ("assessment times, half year", lambda: reports.assessment_times(db, knowledge, half)),
         ("minimum data set, half year", lambda: reports.minimum_data_set(db, knowledge, half)),
+        ("induction progress, everyone", lambda: reports.induction_progress(db, knowledge, today)),
+        ("induction progress, one team", lambda: reports.induction_progress(db, knowledge, today, team)),
     ]
 
 

@@ -465,10 +465,7 @@ def minimum_data_set(db: Database, knowledge: Knowledge, period: Period) -> Repo
 def induction_progress(db: Database, knowledge: Knowledge, today: dt.date, team: str | None = None) -> Report:
     """Each new starter's induction: tours, scenario score, subjects to revisit, glossary, training."""
     rows = []
-    for member in induction.staff_with_progress(db):
-        if team is not None and member.team != team:
-            continue
-        mine = induction.progress(db, knowledge, member.id, today)
+    for member, mine in induction.everyones_progress(db, knowledge, today, team):
         done = sum(1 for t in mine.training if t.completed_on and not (t.renew_by and t.renew_by < today))
         rows.append(
             (
