@@ -31,7 +31,7 @@ from dashboard.filters import (
     read_mark,
     read_page,
 )
-from throughcare import access, clock, reports, review
+from throughcare import access, clock, reports, review, store
 from throughcare.access import DASHBOARD_SESSION_SECONDS
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
@@ -272,6 +272,8 @@ def overview(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
                 for half in Period.half_years_to(selection.today, HALF_YEARS_OFFERED)
             ],
             "reports": built,
+            # The overdue figures count the open steps as last worked out, which may be before today.
+            "steps_computed_on": store.open_steps_computed_on(ctx.db),
             "charts": drawn,
             "topic_totals": topic_totals,
             "fell_back_in": fell_back_in,

@@ -9,12 +9,12 @@ import io
 import re
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from dashboard.labels import day
 from tests.dashboard.conftest import Dashboard
 from throughcare import induction, reports, review, store
-from throughcare.models import AuditEvent, GuidanceQuery, Role, week_of
+from throughcare.models import AuditEvent, GuidanceQuery, OpenStep, Role, week_of
 from throughcare.reports import Period, QueryFilter, Report
 
 
@@ -160,6 +160,25 @@ def test_the_induction_table_shows_one_teams_new_starters(dashboard: Dashboard) 
     assert page.count('<input type="hidden" name="induction_team" value="Recovery team B">') == 2
     assert download == team_b.csv()
     assert latest_export(dashboard).after["parameters"] == chosen
+
+
+def test_the_overdue_figures_say_when_the_open_steps_were_worked_out(dashboard: Dashboard) -> None:
+    # The demo's open steps were worked out on the day it was loaded, the dashboard's today.
+    assert store.open_steps_computed_on(dashboard.db) == dashboard.today
+    with dashboard.client(dashboard.manager_id) as client:
+        current = " ".join(html.unescape(client.get("/").text).split())
+        # Three days without the daily refresh: the same figures say how old they are and what to do.
+        three_days_ago = dashboard.today - dt.timedelta(days=3)
+        with dashboard.db.transaction() as transaction:
+            transaction.execute(update(OpenStep).values(computed_on=three_days_ago))
+        try:
+            stale = " ".join(html.unescape(client.get("/").text).split())
+        finally:
+            with dashboard.db.transaction() as transaction:
+                transaction.execute(update(OpenStep).values(computed_on=dashboard.today))
+    assert current.count(f"Worked out today, {day(dashboard.today)}.") == 2
+    assert stale.count(f"Worked out on {day(three_days_ago)}, 3 days ago") == 2
+    assert "throughcare steps refresh" in stale and "throughcare steps refresh" not in current
 
 
 def _log(dashboard: Dashboard, staff_id: int | None, text: str, answer: str, hour: int, fell_back: bool) -> None:
