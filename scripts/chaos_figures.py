@@ -21,7 +21,7 @@ def block(results: dict[str, dict]) -> str:
     measured = max(run["measured"] for run in results.values())
     rows = [
         "| fault | messages | confirmed, each found once in the case database | told the records are unavailable "
-        "| not answered (HTTP error or empty answer) | recorded without being confirmed "
+        "| not answered (HTTP error or empty answer) | recorded but not confirmed (in flight on a killed server) "
         "| every conversation recording again within | killed server back in rotation after |",
         "| --- | --- | --- | --- | --- | --- | --- | --- |",
     ]
@@ -34,7 +34,7 @@ def block(results: dict[str, dict]) -> str:
             f"| {run['answered_again_within']:.1f} s | {restarted} |"
         )
     return "\n".join(
-        [START, f"Measured {measured} with `make chaos` (2 Rasa and 2 action servers, 2 cores).", "", *rows, END]
+        [START, f"Measured {measured} with `make chaos` (1 Rasa and 2 action servers, 2 cores).", "", *rows, END]
     )
 
 
