@@ -176,8 +176,8 @@ def test_the_overdue_figures_say_when_the_open_steps_were_worked_out(dashboard: 
         finally:
             with dashboard.db.transaction() as transaction:
                 transaction.execute(update(OpenStep).values(computed_on=dashboard.today))
-    assert current.count(f"Worked out today, {day(dashboard.today)}.") == 2
-    assert stale.count(f"Worked out on {day(three_days_ago)}, 3 days ago") == 2
+    assert current.count(f"Open steps last worked out today, {day(dashboard.today)}.") == 2
+    assert stale.count(f"Open steps last worked out on {day(three_days_ago)}, 3 days ago") == 2
     assert "throughcare steps refresh" in stale and "throughcare steps refresh" not in current
 
 
