@@ -211,16 +211,21 @@ def queries_per_topic_per_week(db: Database, f: QueryFilter) -> Report:
     )
 
 
-def fallback_rate(db: Database, f: QueryFilter) -> Report:
+def _weekly_fallbacks(db: Database, f: QueryFilter) -> list:
+    """Per week: the queries `f` picks and how many of them fell back."""
     week = GuidanceQuery.week.label("week")
     fell_back = func.sum(case((GuidanceQuery.fell_back.is_(True), 1), else_=0)).label("fell_back")
-    rows = _run(
+    return _run(
         db,
         select(week, func.count().label("queries"), fell_back)
         .where(*query_conditions(f))
         .group_by(week)
         .order_by(week),
     )
+
+
+def fallback_rate(db: Database, f: QueryFilter) -> Report:
+    rows = _weekly_fallbacks(db, f)
     return Report(
         "fallback",
         f"Fallback rate per week, {asked_by(f)}, {f.period}",
@@ -236,15 +241,7 @@ def fallback_rate(db: Database, f: QueryFilter) -> Report:
 
 def unsigned_queries(db: Database, f: QueryFilter) -> Report:
     """The volume of unsigned messages per week, apart from the staff figures (whatever `f.signed` says)."""
-    week = GuidanceQuery.week.label("week")
-    fell_back = func.sum(case((GuidanceQuery.fell_back.is_(True), 1), else_=0)).label("fell_back")
-    rows = _run(
-        db,
-        select(week, func.count().label("queries"), fell_back)
-        .where(*query_conditions(replace(f, signed=False)))
-        .group_by(week)
-        .order_by(week),
-    )
+    rows = _weekly_fallbacks(db, replace(f, signed=False))
     return Report(
         "unsigned",
         f"Unsigned queries per week, {f.period}",
