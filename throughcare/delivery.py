@@ -39,12 +39,6 @@ def messages_since(db: Database, telegram_user_id: int, since: dt.datetime) -> i
         )
 
 
-def forget_updates(db: Database, before: dt.datetime) -> None:
-    """Telegram stops redelivering after a day, so older update ids need not be kept."""
-    with db.transaction() as session:
-        session.execute(delete(TelegramUpdate).where(TelegramUpdate.at < before))
-
-
 def payload_key(payload: str) -> str:
     return base64.urlsafe_b64encode(hashlib.sha256(payload.encode()).digest()[:18]).decode()
 

@@ -66,8 +66,6 @@ def test_an_update_is_claimed_once(database: Database) -> None:
     assert not delivery.claim_update(database, 10, 3)
     assert delivery.claim_update(database, 11, 3)
     assert delivery.messages_since(database, 3, dt.datetime.now(dt.timezone.utc) - dt.timedelta(minutes=1)) == 2
-    delivery.forget_updates(database, dt.datetime.now(dt.timezone.utc) + dt.timedelta(seconds=1))
-    assert delivery.messages_since(database, 3, dt.datetime(2000, 1, 1, tzinfo=dt.timezone.utc)) == 0
 
 
 def test_long_payloads_are_kept_under_a_stable_key(database: Database) -> None:

@@ -105,7 +105,7 @@ def dashboard(
 @pytest.fixture(scope="session")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
-        pytest.skip(f"no Chromium at {CHROMIUM} for the browser tests; `make test` installs Debian's chromium")
+        pytest.skip(f"no Chromium at {CHROMIUM} for the browser tests: apt-get install chromium to run them")
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=str(CHROMIUM), headless=True)
         yield browser
