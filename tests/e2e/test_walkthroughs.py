@@ -17,7 +17,8 @@ PROCEDURES = sorted(default_knowledge().procedures)
 
 
 def open_client_on_a_prescription(assistant, index: int) -> str:  # type: ignore[no-untyped-def]
-    """A different client for each procedure, so the walks do not share state with each other or other tests."""
+    """The demo's clients in treatment on a prescription, in turn: several procedures share one client (there are
+    fewer such clients than procedures), so each walk reads the steps already marked on its client first."""
     with assistant.db.transaction() as session:
         numbers = session.scalars(
             select(Client.prison_number)
