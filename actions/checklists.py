@@ -28,7 +28,7 @@ from actions.common import (
     require_staff,
     today,
 )
-from actions.parsing import Message, skip_reason
+from actions.parsing import Message, longest_name_in, skip_reason
 from actions.protocol import answer_from_hits
 from throughcare import answers, store
 from throughcare.engine import EpisodeFacts, applicable_steps, pending_steps
@@ -53,18 +53,10 @@ def _named_procedure(message: Message, tracker: Tracker) -> Procedure | None:
         found = knowledge().find_procedure(named)
         if found:
             return found
-    text = f" {message.text.lower()} "
-    # The longest name wins, so "release planning" is not taken for "release".
-    named = [
-        (len(name), procedure)
-        for procedure in knowledge().procedures.values()
-        for name in (n.lower() for n in procedure.names())
-        if f" {name} " in text or f" {name}?" in text
-    ]
-    if named:
-        return max(named, key=lambda pair: pair[0])[1]
-    active = tracker.get_slot("checklist")
-    return knowledge().procedures.get(active) if active else None
+    procedures = knowledge().procedures
+    named = longest_name_in(message.text, {key: procedure.names() for key, procedure in procedures.items()})
+    active = named or tracker.get_slot("checklist")
+    return procedures.get(active) if active else None
 
 
 def _pressed_card(message: Message) -> dict[str, str] | None:

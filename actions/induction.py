@@ -23,7 +23,7 @@ from actions.common import (
     signed_in_staff,
     today,
 )
-from actions.parsing import Message, message_date
+from actions.parsing import Message, longest_name_in, message_date
 from actions.protocol import answer_from_hits, strong_matches
 from throughcare import answers, induction
 from throughcare.dates import DateNotUnderstood
@@ -48,13 +48,6 @@ def payload(what: str, item: str = "", choice: str = "") -> str:
         **({"choice": choice} if choice else {}),
     }
     return intent_payload("induction", entities)
-
-
-def _named(text: str, names: dict[str, list[str]]) -> str | None:
-    """The id whose longest name appears in the text."""
-    lowered = f" {text.lower()} "
-    found = [(len(name), key) for key, options in names.items() for name in options if f" {name.lower()} " in lowered]
-    return max(found)[1] if found else None
 
 
 def _tour_names(k: Knowledge) -> dict[str, list[str]]:
@@ -239,7 +232,7 @@ class ActionInduction(ThroughcareAction):
         what = message.entity("induction") or self._asked(message, k)
         item, choice = message.entity("induction_item") or "", message.entity("choice") or ""
         if what == "tour":
-            tour_id = item or _named(message.text, _tour_names(k)) or next(iter(k.tours))
+            tour_id = item or longest_name_in(message.text, _tour_names(k)) or next(iter(k.tours))
             return card_answer(await asyncio.to_thread(induction.open_tour, db, k, staff.id, tour_id))
         if what == "next":
             card = await asyncio.to_thread(induction.next_card, db, k, staff.id, item)
@@ -287,7 +280,7 @@ class ActionInduction(ThroughcareAction):
     def _asked(message: Message, k: Knowledge) -> str:
         for what, words in WORDS:
             if words.search(message.text):
-                if what == "training" and _named(message.text, _training_names(k)) is None:
+                if what == "training" and longest_name_in(message.text, _training_names(k)) is None:
                     continue
                 return what
         return "start"
@@ -309,7 +302,7 @@ class ActionInduction(ThroughcareAction):
 
     async def _training(self, message: Message, staff_id: int) -> Answer:
         k, day = knowledge(), today()
-        course = message.entity("induction_item") or _named(message.text, _training_names(k))
+        course = message.entity("induction_item") or longest_name_in(message.text, _training_names(k))
         if course is None:
             names = ", ".join(c.title for c in k.training.values())
             return Answer(f"Which course? The training list is: {names}.")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 from rasa_sdk import Tracker
@@ -120,3 +121,15 @@ def skip_reason(text: str) -> str:
 
 
 __all__ = ["DateNotUnderstood", "Message", "message_date", "question_text", "read_message", "skip_reason"]
+
+
+def longest_name_in(text: str, names: Mapping[str, Iterable[str]]) -> str | None:
+    """The key whose longest name the text holds as whole words, so "release planning" is not taken for "release"."""
+    lowered = text.lower()
+    found = [
+        (len(name), key)
+        for key, options in names.items()
+        for name in (option.lower() for option in options)
+        if re.search(rf"(?<!\w){re.escape(name)}(?!\w)", lowered)
+    ]
+    return max(found)[1] if found else None
