@@ -13,7 +13,7 @@ import hmac
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
-from typing import Annotated, Literal
+from typing import Annotated, Literal, get_args
 
 from fastapi import APIRouter, Depends, FastAPI, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -30,6 +30,7 @@ from dashboard.filters import (
     read_half_year,
     read_mark,
     read_page,
+    read_text,
 )
 from throughcare import access, clock, reports, review, store
 from throughcare.access import DASHBOARD_SESSION_SECONDS
@@ -110,7 +111,7 @@ def check_form(who: Visitor, submitted: str) -> None:
 # Which reports there are, and what each one's figures depend on: the query-log filter, a half year, the team
 # whose new starters to show, or only today.
 Scope = Literal["queries", "half_year", "induction", "today"]
-SCOPES: tuple[Scope, ...] = ("queries", "half_year", "induction", "today")
+SCOPES: tuple[Scope, ...] = get_args(Scope)
 
 
 @dataclass(frozen=True)
@@ -123,7 +124,7 @@ class Selection:
     @classmethod
     def read(cls, request: Request, today: dt.date) -> Selection:
         params = request.query_params
-        team = params.get("induction_team", "").strip() or None
+        team = read_text(params.get("induction_team"))
         return cls(Filters.read(params, today), read_half_year(params.get("half"), today), team, today)
 
     def parameters(self, scope: Scope) -> dict[str, str]:

@@ -1,4 +1,4 @@
-"""What a page shows, read from its address: the query-log filter, the half year, the mark and the page.
+"""What a page shows, read from its address: the query-log filter, the half year, a team, the mark and the page.
 
 Everything is in the address, so a link (a chart's drill-down, a CSV download, a bookmark) gives the same
 view. A value that can't be read is left out rather than refused: the manager gets the default view.
@@ -38,7 +38,7 @@ def _number(value: str | None) -> int | None:
     return int(value) if value and value.isdigit() else None
 
 
-def _text(value: str | None) -> str | None:
+def read_text(value: str | None) -> str | None:
     return value.strip() or None if value else None
 
 
@@ -53,9 +53,9 @@ class Filters(QueryFilter):
         return cls(
             Period(min(start, end), max(start, end)),
             staff_id=_number(params.get("staff")),
-            team=_text(params.get("team")),
-            topic=_text(params.get("topic")),
-            intent=_text(params.get("intent")),
+            team=read_text(params.get("team")),
+            topic=read_text(params.get("topic")),
+            intent=read_text(params.get("intent")),
             fell_back=YES_NO.get(params.get("fell_back", "")),
             signed=ASKED_BY.get(params.get("asked_by", ""), True),
         )
