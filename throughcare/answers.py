@@ -59,18 +59,19 @@ def client_label(facts: EpisodeFacts) -> str:
     return f"{facts.prison_number} ({facts.initials})" if facts.initials else facts.prison_number
 
 
+def timing(step: NextStep, today: dt.date) -> str:
+    """When a step is due, as every answer and the digest say it."""
+    if step.due is None:
+        return "no fixed date"
+    if step.overdue:
+        return f"OVERDUE since {day(step.due)}"
+    return "due today" if step.due == today else f"due {day(step.due)}"
+
+
 def step_summary(step: NextStep, today: dt.date) -> str:
     """What, when and by whom, in one line."""
-    if step.due is None:
-        timing = "no fixed date"
-    elif step.overdue:
-        timing = f"OVERDUE since {day(step.due)}"
-    elif step.due == today:
-        timing = "due today"
-    else:
-        timing = f"due {day(step.due)}"
     optional = "" if step.mandatory else " (optional)"
-    return f"{step.what.rstrip('.')}{optional}: {timing}, by {whom(step.who)}"
+    return f"{step.what.rstrip('.')}{optional}: {timing(step, today)}, by {whom(step.who)}"
 
 
 def cited(steps: list[NextStep]) -> str | None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 
 from throughcare import store
-from throughcare.answers import client_label, day, whom
+from throughcare.answers import client_label, day, timing, whom
 from throughcare.db import Database
 from throughcare.engine import EpisodeFacts, NextStep, next_steps
 from throughcare.knowledge import Knowledge
@@ -19,13 +19,7 @@ MAX_LINES = 12
 
 
 def _line(facts: EpisodeFacts, step: NextStep, today: dt.date) -> str:
-    if step.overdue:
-        when = f"overdue since {day(step.due)}"  # type: ignore[arg-type]
-    elif step.due == today:
-        when = "due today"
-    else:
-        when = f"due {day(step.due)}"  # type: ignore[arg-type]
-    return f"• {client_label(facts)}: {step.what.rstrip('.')}, {when} (by {whom(step.who)})"
+    return f"• {client_label(facts)}: {step.what.rstrip('.')}, {timing(step, today)} (by {whom(step.who)})"
 
 
 def digest_text(rows: list[tuple[EpisodeFacts, list[NextStep]]], today: dt.date) -> str:

@@ -96,7 +96,7 @@ def test_the_digest_names_due_steps_by_prison_number(demo_database: Database, to
     numbers = {facts.prison_number for facts in caseload(demo_database, staff_id)}
     listed = [line for line in text.splitlines() if line.startswith("• ")]
     assert listed and all(line[2:9] in numbers for line in listed)
-    assert "overdue since" in text
+    assert "OVERDUE since" in text
     assert (
         digest.digest_text([], today) == "Good morning. Nothing on your caseload is overdue or due by Thu 3 Dec 2026."
     )
