@@ -20,6 +20,9 @@ from throughcare.knowledge import REPO_ROOT
 from throughcare.models import Role
 
 WEBHOOK_SECRET = "webhook-secret-0123456789"
+# Starting the gateway is imports and a database check: seconds, but a minute on a loaded CI machine. What the tests
+# time is what it does once up.
+STARTED_WITHIN = 120
 
 
 @pytest.fixture
@@ -62,7 +65,7 @@ def test_the_webhook_answers_only_requests_with_telegram_s_secret_token(
         TELEGRAM_WEBHOOK_PORT=str(port),
     )
     try:
-        registered = telegram.wait_for(lambda: telegram.webhook)
+        registered = telegram.wait_for(lambda: telegram.webhook, STARTED_WITHIN)
         assert registered["url"] == "https://throughcare.example/telegram-hook"
         assert registered["secret_token"] == WEBHOOK_SECRET
         url = f"http://127.0.0.1:{port}/telegram-hook"
@@ -94,6 +97,7 @@ def test_the_bot_token_never_appears_in_the_logs(telegram: FakeTelegram, sqlite_
     log = tmp_path / "bot.log"
     process = _start(telegram, sqlite_url, log)
     try:
+        telegram.wait_for(lambda: telegram.calls_to("getUpdates"), STARTED_WITHIN)
         telegram.send_text(STAFF, "what's next for A1234BC?")
         (reply,) = telegram.wait_for_replies(STAFF, 1)
         assert "unavailable" in reply["text"]
