@@ -396,72 +396,57 @@ def _index(items: list, path_of: dict[str, Path], kind: str) -> dict:
     return indexed
 
 
+# Each list a knowledge file may hold: its model, and what one item is called in an error (None: kept as a list,
+# not indexed by id).
+ITEM_SECTIONS: dict[str, tuple[type[BaseModel], str | None]] = {
+    "timescales": (Timescale, "timescale"),
+    "procedures": (Procedure, "procedure"),
+    "glossary": (GlossaryTerm, None),
+    "topics": (Topic, "topic"),
+    "care_levels": (CareLevel, "care level"),
+    "measures": (Measure, "measure"),
+    "tours": (Tour, "tour"),
+    "scenarios": (Scenario, "scenario"),
+    "training": (Training, "training"),
+}
+SINGLE_SECTIONS: dict[str, type[BaseModel]] = {"service_profile": ServiceProfile, "vocabulary": Vocabulary}
+
+
+def _parse_single(model: type[BaseModel], path: Path, value: object, key: str) -> BaseModel:
+    try:
+        return model.model_validate(value)
+    except ValidationError as err:
+        raise KnowledgeError(f"{path.name}: {key}: {_explain(err)}") from err
+
+
 def load_knowledge(directory: Path | None = None) -> Knowledge:
     """Read and validate every knowledge file; raise KnowledgeError naming the file and item at fault."""
     root = Path(directory or Settings.from_env().knowledge_dir or DEFAULT_KNOWLEDGE_DIR)
-    sections: dict[str, list] = {
-        "timescales": [],
-        "procedures": [],
-        "glossary": [],
-        "topics": [],
-        "care_levels": [],
-        "measures": [],
-        "tours": [],
-        "scenarios": [],
-        "training": [],
-    }
-    models: dict[str, type[BaseModel]] = {
-        "timescales": Timescale,
-        "procedures": Procedure,
-        "glossary": GlossaryTerm,
-        "topics": Topic,
-        "care_levels": CareLevel,
-        "measures": Measure,
-        "tours": Tour,
-        "scenarios": Scenario,
-        "training": Training,
-    }
+    items: dict[str, list] = {key: [] for key in ITEM_SECTIONS}
+    singles: dict[str, BaseModel] = {}
     origin: dict[str, Path] = {}
-    profile: ServiceProfile | None = None
-    vocabulary = Vocabulary()
     for path in sorted(root.rglob("*.yml")):
         data = _read_yaml(path)
         if not isinstance(data, dict):
             raise KnowledgeError(f"{path.name}: expected a mapping at the top level")
-        unknown = set(data) - set(models) - {"service_profile", "vocabulary"}
+        unknown = set(data) - set(ITEM_SECTIONS) - set(SINGLE_SECTIONS)
         if unknown:
             raise KnowledgeError(f"{path.name}: unknown section(s): {', '.join(sorted(unknown))}")
-        if "service_profile" in data:
-            try:
-                profile = ServiceProfile.model_validate(data["service_profile"])
-            except ValidationError as err:
-                raise KnowledgeError(f"{path.name}: service_profile: {_explain(err)}") from err
-        if "vocabulary" in data:
-            try:
-                vocabulary = Vocabulary.model_validate(data["vocabulary"])
-            except ValidationError as err:
-                raise KnowledgeError(f"{path.name}: vocabulary: {_explain(err)}") from err
-        for key, model in models.items():
-            if key in data:
-                items = _parse_items(model, path, data[key], key)
-                sections[key].extend(items)
-                for item in items:
-                    origin.setdefault(getattr(item, "id", getattr(item, "term", "")), path.relative_to(root))
-    if profile is None:
+        for key in SINGLE_SECTIONS.keys() & data.keys():
+            singles[key] = _parse_single(SINGLE_SECTIONS[key], path, data[key], key)
+        for key in ITEM_SECTIONS.keys() & data.keys():
+            parsed = _parse_items(ITEM_SECTIONS[key][0], path, data[key], key)
+            items[key].extend(parsed)
+            for item in parsed:
+                origin.setdefault(getattr(item, "id", getattr(item, "term", "")), path.relative_to(root))
+    if "service_profile" not in singles:
         raise KnowledgeError("no service_profile found in knowledge/")
+    sections = {
+        key: _index(items[key], origin, kind) if kind else items[key] for key, (_, kind) in ITEM_SECTIONS.items()
+    }
     try:
         knowledge = Knowledge(
-            timescales=_index(sections["timescales"], origin, "timescale"),
-            procedures=_index(sections["procedures"], origin, "procedure"),
-            glossary=sections["glossary"],
-            topics=_index(sections["topics"], origin, "topic"),
-            care_levels=_index(sections["care_levels"], origin, "care level"),
-            measures=_index(sections["measures"], origin, "measure"),
-            tours=_index(sections["tours"], origin, "tour"),
-            scenarios=_index(sections["scenarios"], origin, "scenario"),
-            training=_index(sections["training"], origin, "training"),
-            profile=profile,
-            vocabulary=vocabulary,
+            **sections, profile=singles["service_profile"], vocabulary=singles.get("vocabulary", Vocabulary())
         )
     except ValidationError as err:
         raise KnowledgeError(_explain(err)) from err
