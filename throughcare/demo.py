@@ -124,6 +124,7 @@ def _ahead(today: dt.date, working_days: int | None) -> dt.date | None:
 def load_demo_data(db: Database, today: dt.date, reset: bool = False, seed: int = 7) -> int:
     """Load the demo caseload in one transaction; returns the number of clients (0 when already loaded)."""
     rng = random.Random(seed)
+    knowledge = default_knowledge()
     with db.transaction() as session:
         if reset:
             # Every table, children first: a list written by hand missed the ones added later (induction).
@@ -138,56 +139,56 @@ def load_demo_data(db: Database, today: dt.date, reset: bool = False, seed: int 
         taken: set[str] = set()
         for index, spec in enumerate(DEMO_CLIENTS):
             number = "A1234BC" if index == 0 else _prison_number(rng, taken)
-            client = Client(prison_number=number, initials="".join(rng.choices(string.ascii_uppercase, k=2)))
-            # Half the caseload belongs to the demo practitioner, so "my caseload" has something to show.
-            worker = practitioners[0] if index % 2 == 0 else rng.choice(practitioners[1:])
-            referral = _back(today, spec.referred)
-            episode = Episode(
-                client=client,
-                referral_date=referral,
-                referral_route=spec.route,
-                reception_date=referral - dt.timedelta(days=rng.randrange(1, 20)),  # type: ignore[operator]
-                stage=Stage(spec.stage),
-                care_level=rng.choice(CARE_LEVELS) if spec.triaged else None,
-                key_worker=worker if spec.triaged else None,
-                on_prescription=spec.on_prescription,
-                consent_to_share=True if spec.assessed else None,
-                ndtms_consent=True if spec.assessed else None,
-                initial_assessment_date=_back(today, spec.assessed),
-                triage_date=_back(today, spec.triaged),
-                last_review_date=_back(today, spec.reviewed),
-                expected_release_date=_ahead(today, spec.release_in_days),
-                planned_transfer_date=_ahead(today, spec.transfer_in_days),
-            )
-            if spec.stage != "in_treatment":
-                # Until triage the case sits with whoever assesses it; show it on the demo practitioner's list.
-                episode.key_worker = practitioners[0] if index % 2 == 0 else None
-            if spec.closed:
-                episode.closure_reason = spec.closed
-                episode.stage = Stage.closed
-                episode.closure_date = _back(today, 5)
-            session.add(episode)
-            if spec.release_in_days == 25:
-                session.add(
-                    ChecklistProgress(
-                        episode=episode,
-                        procedure_id="release",
-                        step_id="harm_reduction_session",
-                        status=StepStatus.done,
-                        by_staff_id=worker.id,
-                    )
-                )
+            session.add(_demo_episode(spec, index, number, practitioners, rng, today))
         _released_episodes(session, rng, today, practitioners, taken)
         session.flush()
         numbers = sorted(taken | {"A1234BC"})
-        staff_ids = [s.id for s in staff if s.role == Role.practitioner]
         start = dt.datetime.combine(today - dt.timedelta(weeks=12), dt.time(9), tzinfo=dt.timezone.utc)
-        rows = list(
-            synthetic_queries(default_knowledge(), rng, staff_ids, numbers, start, start + dt.timedelta(weeks=12), 600)
-        )
+        ids = [s.id for s in practitioners]
+        rows = list(synthetic_queries(knowledge, rng, ids, numbers, start, start + dt.timedelta(weeks=12), 600))
         session.execute(insert(GuidanceQuery), rows)
-    store.refresh_open_steps(db, default_knowledge(), today)
+    store.refresh_open_steps(db, knowledge, today)
     return len(DEMO_CLIENTS)
+
+
+def _demo_episode(
+    spec: DemoClient, index: int, number: str, practitioners: list[StaffMember], rng: random.Random, today: dt.date
+) -> Episode:
+    client = Client(prison_number=number, initials="".join(rng.choices(string.ascii_uppercase, k=2)))
+    # Half the caseload belongs to the demo practitioner, so "my caseload" has something to show.
+    worker = practitioners[0] if index % 2 == 0 else rng.choice(practitioners[1:])
+    referral = _back(today, spec.referred)
+    episode = Episode(
+        client=client,
+        referral_date=referral,
+        referral_route=spec.route,
+        reception_date=referral - dt.timedelta(days=rng.randrange(1, 20)),  # type: ignore[operator]
+        stage=Stage(spec.stage),
+        care_level=rng.choice(CARE_LEVELS) if spec.triaged else None,
+        key_worker=worker if spec.triaged else None,
+        on_prescription=spec.on_prescription,
+        consent_to_share=True if spec.assessed else None,
+        ndtms_consent=True if spec.assessed else None,
+        initial_assessment_date=_back(today, spec.assessed),
+        triage_date=_back(today, spec.triaged),
+        last_review_date=_back(today, spec.reviewed),
+        expected_release_date=_ahead(today, spec.release_in_days),
+        planned_transfer_date=_ahead(today, spec.transfer_in_days),
+    )
+    if spec.stage != "in_treatment":
+        # Until triage the case sits with whoever assesses it; show it on the demo practitioner's list.
+        episode.key_worker = practitioners[0] if index % 2 == 0 else None
+    if spec.closed:
+        episode.closure_reason = spec.closed
+        episode.stage = Stage.closed
+        episode.closure_date = _back(today, 5)
+    if spec.release_in_days == 25:
+        episode.progress.append(
+            ChecklistProgress(
+                procedure_id="release", step_id="harm_reduction_session", status=StepStatus.done, by_staff_id=worker.id
+            )
+        )
+    return episode
 
 
 def _released_episodes(
