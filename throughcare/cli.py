@@ -299,9 +299,8 @@ def _query_filter(
 
 
 def _half_year(label: str | None) -> reports.Period:
-    today = clock.today()
     try:
-        return reports.Period.parse(label or f"{today.year}H{1 if today.month <= 6 else 2}")
+        return reports.Period.parse(label) if label else reports.Period.containing(clock.today())
     except ValueError as err:
         console.print(str(err))
         raise typer.Exit(1) from err
