@@ -8,7 +8,10 @@ REST and in Telegram, and the servers remember nothing between messages.
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import re
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
 
 from rasa_sdk import Tracker
 
@@ -212,6 +215,133 @@ def training_question(message: Message) -> Answer | None:
     return answer_from_hits(hits) if hits else None
 
 
+@dataclass(frozen=True)
+class Request:
+    """One induction request from a signed-in member of staff: what they pressed or asked, and about which item."""
+
+    message: Message
+    staff_id: int
+    item: str
+    choice: str
+    k: Knowledge
+    day: dt.date
+
+
+async def _tour(r: Request) -> Answer:
+    tour_id = r.item or longest_name_in(r.message.text, _tour_names(r.k)) or next(iter(r.k.tours))
+    return card_answer(await asyncio.to_thread(induction.open_tour, database(), r.k, r.staff_id, tour_id))
+
+
+async def _next_card(r: Request) -> Answer:
+    card = await asyncio.to_thread(induction.next_card, database(), r.k, r.staff_id, r.item)
+    if card is not None:
+        return card_answer(card)
+    mine = await asyncio.to_thread(induction.progress, database(), r.k, r.staff_id, r.day)
+    return Answer(
+        f'That\'s the end of the tour "{r.k.tours[r.item].title}": {len(mine.tours_done)} of {len(r.k.tours)} '
+        "tours done. Try a scenario on it?",
+        buttons=[button("A scenario on this", payload("scenario", r.item)), button("My progress", payload("progress"))],
+    )
+
+
+async def _more_on(r: Request) -> Answer:
+    return _more(r.k, r.item)
+
+
+async def _ask(r: Request) -> Answer:
+    return Answer(ASK_A_QUESTION)
+
+
+async def _scenario(r: Request) -> Answer:
+    chosen = await asyncio.to_thread(induction.next_scenario, database(), r.k, r.staff_id, r.item or None)
+    if chosen is None:
+        return Answer(
+            "You've answered every scenario here correctly.", buttons=[button("My progress", payload("progress"))]
+        )
+    return scenario_answer(chosen)
+
+
+async def _scenario_answer(r: Request) -> Answer:
+    chosen = int(r.choice) if r.choice.isdigit() else -1
+    feedback = await asyncio.to_thread(induction.answer_scenario, database(), r.k, r.staff_id, r.item, chosen)
+    return feedback_answer(r.k, r.item, feedback)
+
+
+async def _drill(r: Request) -> Answer:
+    question = await asyncio.to_thread(induction.next_drill, database(), r.k, r.staff_id, r.day)
+    if question is None:
+        return Answer("No glossary terms are due today. Well done; come back tomorrow.")
+    return drill_answer(question)
+
+
+async def _drilled(r: Request) -> Answer:
+    right = await asyncio.to_thread(induction.answer_drill, database(), r.k, r.staff_id, r.item, r.choice, r.day)
+    entry = r.k.find_term(r.item)
+    expansion = entry.expansions[0]
+    verdict = "Right" if right else f"Not quite: it's {expansion.text}"
+    clinical = f"\n{answers.CLINICAL_NOTE}" if entry.clinical else ""
+    return Answer(
+        f"{verdict}. {entry.term}: {expansion.text}. {entry.explanation}{clinical}\n"
+        f"{answers.source_line(expansion.source)}",
+        buttons=[button("Next term", payload("drill")), button("My progress", payload("progress"))],
+        cited=str(expansion.source),
+        topic=f"term:{entry.term}",
+    )
+
+
+async def _training(r: Request) -> Answer:
+    course = r.item or longest_name_in(r.message.text, _training_names(r.k))
+    if course is None:
+        names = ", ".join(c.title for c in r.k.training.values())
+        return Answer(f"Which course? The training list is: {names}.")
+    try:
+        found = message_date(r.message, r.day, "past")
+    except DateNotUnderstood as err:
+        return Answer(f"I couldn't read '{err}' as a date, so nothing was recorded. Try 3/11/2026 or \"yesterday\".")
+    when = found[1] if found else r.day
+    await asyncio.to_thread(induction.record_training, database(), r.k, r.staff_id, course, when, r.day)
+    note = "" if found else " (No date was given, so I used today.)"
+    return Answer(
+        f"Recorded: {r.k.training[course].title}, completed {answers.day(when)}.{note}",
+        buttons=[button("My progress", payload("progress"))],
+        cited=str(r.k.training[course].source),
+        topic=f"training:{course}",
+    )
+
+
+async def _progress(r: Request) -> Answer:
+    return progress_answer(r.k, await asyncio.to_thread(induction.progress, database(), r.k, r.staff_id, r.day))
+
+
+async def _welcome(r: Request) -> Answer:
+    return welcome(r.k, await asyncio.to_thread(induction.progress, database(), r.k, r.staff_id, r.day))
+
+
+# What each request does, by the `induction` entity its button carries or the words typed (WORDS); anything else is
+# the welcome.
+HANDLERS: dict[str, Callable[[Request], Awaitable[Answer]]] = {
+    "tour": _tour,
+    "next": _next_card,
+    "more": _more_on,
+    "ask": _ask,
+    "scenario": _scenario,
+    "answer": _scenario_answer,
+    "drill": _drill,
+    "drill_answer": _drilled,
+    "training": _training,
+    "progress": _progress,
+}
+
+
+def _asked(message: Message, k: Knowledge) -> str:
+    for what, words in WORDS:
+        if words.search(message.text):
+            if what == "training" and longest_name_in(message.text, _training_names(k)) is None:
+                continue
+            return what
+    return "start"
+
+
 class ActionInduction(ThroughcareAction):
     def name(self) -> str:
         return "action_induction"
@@ -221,103 +351,15 @@ class ActionInduction(ThroughcareAction):
         if asked and await signed_in_staff(tracker) is None:
             return asked
         staff = await require_staff(tracker)
+        k, day = knowledge(), today()
         if asked:
             # A new starter asking what training to do: the training list, then the induction aid.
-            mine = await asyncio.to_thread(induction.progress, database(), knowledge(), staff.id, today())
-            offer = welcome(knowledge(), mine)
+            offer = await _welcome(Request(message, staff.id, "", "", k, day))
             asked.text += f"\n\n{offer.text}"
             asked.buttons = offer.buttons
             return asked
-        k, day, db = knowledge(), today(), database()
-        what = message.entity("induction") or self._asked(message, k)
-        item, choice = message.entity("induction_item") or "", message.entity("choice") or ""
-        if what == "tour":
-            tour_id = item or longest_name_in(message.text, _tour_names(k)) or next(iter(k.tours))
-            return card_answer(await asyncio.to_thread(induction.open_tour, db, k, staff.id, tour_id))
-        if what == "next":
-            card = await asyncio.to_thread(induction.next_card, db, k, staff.id, item)
-            if card is not None:
-                return card_answer(card)
-            mine = await asyncio.to_thread(induction.progress, db, k, staff.id, day)
-            return Answer(
-                f'That\'s the end of the tour "{k.tours[item].title}": {len(mine.tours_done)} of {len(k.tours)} '
-                "tours done. Try a scenario on it?",
-                buttons=[
-                    button("A scenario on this", payload("scenario", item)),
-                    button("My progress", payload("progress")),
-                ],
-            )
-        if what == "more":
-            return _more(k, item)
-        if what == "ask":
-            return Answer(ASK_A_QUESTION)
-        if what == "scenario":
-            chosen = await asyncio.to_thread(induction.next_scenario, db, k, staff.id, item or None)
-            if chosen is None:
-                return Answer(
-                    "You've answered every scenario here correctly.",
-                    buttons=[button("My progress", payload("progress"))],
-                )
-            return scenario_answer(chosen)
-        if what == "answer":
-            feedback = await asyncio.to_thread(
-                induction.answer_scenario, db, k, staff.id, item, int(choice) if choice.isdigit() else -1
-            )
-            return feedback_answer(k, item, feedback)
-        if what == "drill":
-            question = await asyncio.to_thread(induction.next_drill, db, k, staff.id, day)
-            if question is None:
-                return Answer("No glossary terms are due today. Well done; come back tomorrow.")
-            return drill_answer(question)
-        if what == "drill_answer":
-            return await self._drilled(staff.id, item, choice)
-        if what == "training":
-            return await self._training(message, staff.id)
-        mine = await asyncio.to_thread(induction.progress, db, k, staff.id, day)
-        return progress_answer(k, mine) if what == "progress" else welcome(k, mine)
-
-    @staticmethod
-    def _asked(message: Message, k: Knowledge) -> str:
-        for what, words in WORDS:
-            if words.search(message.text):
-                if what == "training" and longest_name_in(message.text, _training_names(k)) is None:
-                    continue
-                return what
-        return "start"
-
-    async def _drilled(self, staff_id: int, term: str, choice: str) -> Answer:
-        k = knowledge()
-        right = await asyncio.to_thread(induction.answer_drill, database(), k, staff_id, term, choice, today())
-        entry = k.find_term(term)
-        expansion = entry.expansions[0]
-        verdict = "Right" if right else f"Not quite: it's {expansion.text}"
-        clinical = f"\n{answers.CLINICAL_NOTE}" if entry.clinical else ""
-        return Answer(
-            f"{verdict}. {entry.term}: {expansion.text}. {entry.explanation}{clinical}\n"
-            f"{answers.source_line(expansion.source)}",
-            buttons=[button("Next term", payload("drill")), button("My progress", payload("progress"))],
-            cited=str(expansion.source),
-            topic=f"term:{entry.term}",
+        what = message.entity("induction") or _asked(message, k)
+        request = Request(
+            message, staff.id, message.entity("induction_item") or "", message.entity("choice") or "", k, day
         )
-
-    async def _training(self, message: Message, staff_id: int) -> Answer:
-        k, day = knowledge(), today()
-        course = message.entity("induction_item") or longest_name_in(message.text, _training_names(k))
-        if course is None:
-            names = ", ".join(c.title for c in k.training.values())
-            return Answer(f"Which course? The training list is: {names}.")
-        try:
-            found = message_date(message, day, "past")
-        except DateNotUnderstood as err:
-            return Answer(
-                f"I couldn't read '{err}' as a date, so nothing was recorded. Try 3/11/2026 or \"yesterday\"."
-            )
-        when = found[1] if found else day
-        await asyncio.to_thread(induction.record_training, database(), k, staff_id, course, when, day)
-        note = "" if found else " (No date was given, so I used today.)"
-        return Answer(
-            f"Recorded: {k.training[course].title}, completed {answers.day(when)}.{note}",
-            buttons=[button("My progress", payload("progress"))],
-            cited=str(k.training[course].source),
-            topic=f"training:{course}",
-        )
+        return await HANDLERS.get(what, _welcome)(request)
