@@ -11,7 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 
 from throughcare import clock
 from throughcare.db import Database
@@ -141,3 +141,18 @@ def today() -> dt.date:
 
 # The served assistant is shared by the end-to-end and the Telegram gateway tests, so it starts once a session.
 from tests.servers import assistant  # noqa: E402, F401
+
+
+@contextmanager
+def statements(db: Database) -> Iterator[list[str]]:
+    """The SQL statements run on `db` inside the block."""
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
+        seen.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(db.engine, "before_cursor_execute", count)

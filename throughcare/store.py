@@ -304,6 +304,8 @@ def caseload(db: Database, staff_id: int) -> list[EpisodeFacts]:
             .join(Client)
             .where(Episode.key_worker_id == staff_id, Episode.closure_date.is_(None))
             .order_by(Client.prison_number)
+            # What _facts reads, in three queries whatever the caseload's size, not three per episode.
+            .options(selectinload(Episode.client), selectinload(Episode.key_worker), selectinload(Episode.progress))
         ).all()
         return [_facts(e) for e in episodes]
 

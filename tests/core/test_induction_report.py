@@ -4,11 +4,8 @@ however many staff have started."""
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterator
-from contextlib import contextmanager
 
-from sqlalchemy import event
-
+from tests.conftest import statements
 from throughcare import induction, reports, store
 from throughcare.db import Database
 from throughcare.knowledge import Knowledge
@@ -33,21 +30,6 @@ def add_starters(db: Database, knowledge: Knowledge, first: int, last: int) -> N
     for n in range(first, last):
         team = f"Recovery team {'AB'[n % 2]}"
         start_induction(db, knowledge, store.add_staff(db, f"Starter {n:02}", Role.practitioner, team))
-
-
-@contextmanager
-def statements(db: Database) -> Iterator[list[str]]:
-    """The SQL statements run on `db` inside the block."""
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement: str, *_args) -> None:  # type: ignore[no-untyped-def]
-        seen.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(db.engine, "before_cursor_execute", count)
 
 
 def test_the_report_runs_as_many_queries_for_thirty_staff_as_for_three(

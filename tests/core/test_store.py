@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
+from tests.conftest import statements
 from throughcare import store
 from throughcare.demo import demo_practitioner_id, load_demo_data
 from throughcare.knowledge import default_knowledge
@@ -324,3 +325,10 @@ def test_engagement_and_non_engagement_after_release_replace_each_other(demo_dat
         "community_not_engaged_date": None,
         "stage": "closed",
     }
+
+
+def test_a_caseload_is_read_in_a_fixed_number_of_statements_whatever_its_size(demo_database) -> None:
+    staff = demo_practitioner_id(demo_database)
+    with statements(demo_database) as seen:
+        episodes = store.caseload(demo_database, staff)
+    assert len(episodes) >= 10 and len(seen) <= 4, seen
