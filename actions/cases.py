@@ -48,14 +48,8 @@ def _subject(message: Message, tracker: Tracker) -> str | None:
         return SUBJECT_OF_WORDS[named]
     typed = [e for e in tracker.events if e.get("event") == "user"]
     earlier = (typed[-2].get("parse_data") or {}).get("entities") or [] if len(typed) > 1 else []
-    return next(
-        (_checklist_of(e["value"]) for e in earlier if e.get("entity") == "event" and _checklist_of(e["value"])), None
-    )
-
-
-def _checklist_of(event_name: object) -> str | None:
-    event = store.EVENTS.get(str(event_name))
-    return event.checklist if event else None
+    named = (store.checklist_of(e["value"]) for e in earlier if e.get("entity") == "event")
+    return next((checklist for checklist in named if checklist), None)
 
 
 def subject_answer(facts: EpisodeFacts, subject: str, day: dt.date, notes: list[str] | None = None) -> Answer:

@@ -193,7 +193,7 @@ def welcome(k: Knowledge, mine: induction.Progress) -> Answer:
 TRAINING_QUESTION = re.compile(
     r"\b(?:training|courses?|rcgp|level 1|induction cover|life support|gdpr|mandatory|every year|annual)\b", re.I
 )
-QUESTION = re.compile(
+TRAINING_ASKED = re.compile(
     r"^\s*(?:what|which|when|how|do|does|is|are|will|should|must|have|can)\b|\?\s*$|"
     r"\b(?:what|which|when) (?:training|courses?|do|does|will|should|must|am|is|has|have)\b",
     re.I,
@@ -208,7 +208,7 @@ def training_question(message: Message) -> Answer | None:
     text = message.text
     if text.startswith("/") or OWN_RECORD.search(text):
         return None
-    if not (TRAINING_QUESTION.search(text) and QUESTION.search(text)):
+    if not (TRAINING_QUESTION.search(text) and TRAINING_ASKED.search(text)):
         return None
     # The protocol's topic on it, not the glossary entry for a course's name.
     hits = [h for h in strong_matches(text) if h.kind != "term"]

@@ -212,8 +212,6 @@ CLIENT_SUBJECTS = (
 )
 # A follow-up about the client in context ("what's left to do before he leaves?") speaks of them like this.
 ABOUT_A_PERSON = re.compile(r"\b(?:he|him|his|hes|he's|she|her|hers|shes|she's|client|them|they)\b", re.I)
-# What a recorded event is called in the protocol's words, for a follow-up question after recording it.
-EVENT_WORDS = {"release_date": "release", "transfer": "transfer"}
 
 
 def _last_recorded_subject(tracker: Tracker) -> str:
@@ -221,7 +219,8 @@ def _last_recorded_subject(tracker: Tracker) -> str:
     if len(users) < 2:
         return ""
     entities = (users[-2].get("parse_data") or {}).get("entities") or []
-    return " ".join(EVENT_WORDS.get(str(e.get("value")), "") for e in entities if e.get("entity") == "event").strip()
+    # A follow-up after recording a release or transfer date is about that checklist's subject.
+    return " ".join(store.checklist_of(e.get("value")) or "" for e in entities if e.get("entity") == "event").strip()
 
 
 def client_question(message: Message, tracker: Tracker) -> str | None:

@@ -12,7 +12,7 @@ from actions.protocol import hit_answer, strong_matches
 from throughcare import answers
 
 # "can he still consent", "does he get more", "what's the process": asked, rather than reported.
-QUESTION = re.compile(
+ASKED_NOT_REPORTED = re.compile(
     r"\?|(^|[,.;]\s*)(can|could|does|do|did|should|is|are|what|whats|what's|when|how|who|why|will|would)\b"
     r"|\b(can|could|does|do|should|would) (he|she|they|i|we)\b",
     re.IGNORECASE,
@@ -43,6 +43,6 @@ class ActionRaiseSafeguarding(ThroughcareAction):
         # The route always comes first; a message phrased as a question, or plainly about one protocol subject,
         # also gets the closest protocol answer.
         hits = [h for h in strong_matches(message.text) if h.id != "safeguarding"]
-        if hits and (QUESTION.search(message.text) or hits[0].score >= SUBJECT_MATCH):
+        if hits and (ASKED_NOT_REPORTED.search(message.text) or hits[0].score >= SUBJECT_MATCH):
             lines.append(f"If you were asking about this rather than raising a concern:\n{hit_answer(hits[0])}")
         return Answer("\n".join(lines), buttons=buttons, cited=str(route.source), topic="procedure:safeguarding")

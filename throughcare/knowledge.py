@@ -12,7 +12,7 @@ from typing import Literal
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 
-from throughcare.config import Settings
+from throughcare.config import REPO_ROOT, Settings
 
 Document = Literal["000", "001", "002", "003", "004"]
 Unit = Literal["working_days", "calendar_days", "weeks", "hours"]
@@ -47,7 +47,6 @@ Event = Literal[
     "reception",
 ]
 
-REPO_ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_KNOWLEDGE_DIR = REPO_ROOT / "knowledge"
 
 

@@ -131,6 +131,12 @@ EVENTS = {
 }
 
 
+def checklist_of(event_name: object) -> str | None:
+    """The checklist a question about this event asks for ("release", "transfer"); None for any other event."""
+    event = EVENTS.get(str(event_name))
+    return event.checklist if event else None
+
+
 @dataclass(frozen=True)
 class StaffIdentity:
     id: int
