@@ -14,7 +14,12 @@ from benchmarks_doc import replace_block
 
 START, END = "<!-- chaos:begin -->", "<!-- chaos:end -->"
 # The order the tests run in, which is the order of the table.
-FAULTS = ("kill -9 of an action server", "restart of PostgreSQL", "kill -9 of Redis, started again empty")
+FAULTS = (
+    "kill -9 of an action server",
+    "restart of PostgreSQL",
+    "crash of PostgreSQL (stop -m immediate)",
+    "kill -9 of Redis, started again empty",
+)
 
 
 def block(results: dict[str, dict]) -> str:

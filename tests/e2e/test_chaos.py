@@ -265,18 +265,24 @@ def test_a_killed_action_server_loses_no_confirmed_write_and_is_restarted(stack:
 
 
 @pytest.mark.chaos
+@pytest.mark.parametrize(
+    ("mode", "name"),
+    # An operator's restart (transactions rolled back, clients told), and a crash (every process ended at once; the
+    # server recovers from its write-ahead log when started).
+    [("fast", "restart of PostgreSQL"), ("immediate", "crash of PostgreSQL (stop -m immediate)")],
+)
 def test_postgresql_restarted_under_the_stack_loses_no_confirmed_write(
-    stack: Stack, services: tuple[PrivatePostgres, PrivateRedis]
+    stack: Stack, services: tuple[PrivatePostgres, PrivateRedis], mode: str, name: str
 ) -> None:
     postgres = services[0]
 
     def restart() -> float:
-        postgres.stop("fast")
+        postgres.stop(mode)
         time.sleep(DOWN_FOR)
         postgres.start()
         return time.monotonic()
 
-    run, outcomes = run_with_fault(stack, "restart of PostgreSQL", restart)
+    run, outcomes = run_with_fault(stack, name, restart)
     report(run, outcomes)
     assert run.records_unavailable + run.not_answered > 0, "no message met the outage: the test tested nothing"
     assert run.answered_again_within < RESTART_ANSWERED_AGAIN_WITHIN
