@@ -262,6 +262,16 @@ def test_a_killed_action_server_loses_no_confirmed_write_and_is_restarted(stack:
     run.restarted_within = round(time.monotonic() - killed[0], 1)
     report(run, outcomes)
     assert run.answered_again_within < ACTION_KILL_ANSWERED_AGAIN_WITHIN
+    # Not answered, staff send it again (the gateway's "Send again"): recorded now if the first did not land, refused
+    # if it did, naming when; never a second referral.
+    unanswered = [o for o in outcomes if o.kind.startswith("not answered")]
+    for first in unanswered:
+        recorded = referrals_in_database(stack, {first.prison_number}).get(first.prison_number, 0)
+        reply = stack.say(first.sender, f"log a self referral for {first.prison_number}")
+        said = " ".join(m.get("text") or "" for m in reply.json())
+        expected = "already has an open episode" if recorded else f"Recorded a new referral for {first.prison_number}"
+        assert expected in said, (recorded, said)
+        assert referrals_in_database(stack, {first.prison_number}) == {first.prison_number: 1}
 
 
 @pytest.mark.chaos
