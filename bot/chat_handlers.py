@@ -15,15 +15,12 @@ from bot import render
 from bot.access_handlers import for_staff
 from bot.gateway import GatewayContext
 from bot.rasa import AssistantUnavailable
-from throughcare import access, delivery, input_limits, prison_numbers
+from throughcare import access, delivery, input_limits, labels, prison_numbers
 from throughcare.store import CaseError
 
 logger = logging.getLogger(__name__)
 
-UNAVAILABLE = (
-    "The assistant is unavailable just now, so your message was not answered and nothing was changed. "
-    "Please try again shortly: press Send again, or type it again."
-)
+UNAVAILABLE = f"{labels.NOT_ANSWERED} Press Send again, or type it again, in a moment."
 EXPIRED_BUTTON = "That button is from an old message and no longer works. Please ask again."
 COMMANDS = [
     BotCommand("next", "What's next for a client: /next A1234BC"),

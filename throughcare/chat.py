@@ -8,7 +8,7 @@ import uuid
 import httpx
 from rich.console import Console
 
-from throughcare import identity
+from throughcare import identity, labels
 
 DEFAULT_URL = "http://localhost:5005/webhooks/rest/webhook"
 
@@ -77,6 +77,12 @@ def run_chat(url: str, staff_id: int | None, secret: bytes | None) -> None:
         if not ready:
             ready = wait_until_ready(url, console)
         try:
-            buttons = _show(console, send(url, sender, text, staff_id, secret))
+            replies = send(url, sender, text, staff_id, secret)
+            if not replies:
+                # Rasa answers an empty list when a message's action died or its lock timed out.
+                console.print(f"[yellow]{labels.NOT_ANSWERED}[/]", highlight=False)
+            buttons = _show(console, replies)
         except httpx.HTTPError as err:
-            console.print(f"[red]The assistant isn't answering ({type(err).__name__}). Is `make serve` running?[/]")
+            console.print(
+                f"[red]{labels.NOT_ANSWERED} ({type(err).__name__}: is `make serve` running?)[/]", highlight=False
+            )

@@ -1,5 +1,6 @@
 """The words staff and managers see for each stage of an episode and each intent: one table each, read by the chat
-(answers, the clarification buttons) and the dashboard alike."""
+(answers, the clarification buttons) and the dashboard alike; and what every chat client says of a message the
+assistant did not answer."""
 
 from __future__ import annotations
 
@@ -37,6 +38,15 @@ INTENTS = {
 # What a member of staff may have meant when the assistant is unsure: every intent but a bare yes or no, and the
 # two that say the message was not understood.
 CLARIFIABLE = [intent for intent in INTENTS if intent not in ("affirm", "deny", "out_of_scope", "nlu_fallback")]
+
+
+# A message left unanswered (a server died, restarted or timed out) may still have been acted on: the write commits
+# before the answer is sent. Sent again, nothing is recorded twice (a referral or a step mark is refused, saying who
+# made it and when; an event records the same date).
+NOT_ANSWERED = (
+    "The assistant didn't answer that message, so it may or may not have been acted on. Sending it again is safe: "
+    "nothing is recorded twice, and the assistant says so if it was already recorded."
+)
 
 
 def stage(name: str) -> str:
