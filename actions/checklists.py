@@ -10,9 +10,12 @@ asked about; a button names the card it was on, so a stale or repeated press cha
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-from rasa_sdk import Tracker
+from rasa_sdk import FormValidationAction, Tracker
 from rasa_sdk.events import ActiveLoop, SlotSet
+from rasa_sdk.executor import CollectingDispatcher
+from rasa_sdk.types import DomainDict
 
 from actions.common import (
     WALK_SLOTS,
@@ -234,6 +237,23 @@ class ActionSkipStep(ThroughcareAction):
         )
         warning = " This step is mandatory, so the skip stands out in the record." if walk.step.mandatory else ""
         return _next_card(walk.procedure, facts, f'Skipped, with the reason recorded: "{reason}".{warning}\n')
+
+
+class ValidateSkipReasonForm(FormValidationAction):
+    """The reason the form asks for: the words without "skip" itself, asked again when nothing is left. A button,
+    a command or a change of mind goes through as typed, for action_skip_step to skip nothing."""
+
+    def name(self) -> str:
+        return "validate_skip_reason_form"
+
+    def validate_skip_reason(
+        self, value: Any, dispatcher: CollectingDispatcher, tracker: Tracker, domain: DomainDict
+    ) -> dict[str, Any]:
+        text = str(value or "").strip()
+        if text.startswith("/") or text.lower() in CHANGED_MIND:
+            return {"skip_reason": text}
+        reason = skip_reason(text)
+        return {"skip_reason": reason if len(reason) >= 3 else None}
 
 
 class ActionStepBack(ThroughcareAction):

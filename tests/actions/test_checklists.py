@@ -2,6 +2,8 @@ import json
 import re
 
 import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy import select
 
 from actions.checklists import (
@@ -11,6 +13,7 @@ from actions.checklists import (
     ActionStepDone,
     ActionStepWhy,
     ActionStopChecklist,
+    ValidateSkipReasonForm,
 )
 from actions.protocol import ActionDefineTerm
 from throughcare import store
@@ -303,3 +306,20 @@ def test_showing_a_clients_checklist_card_leaves_a_read_audit_row(run, case_db) 
     before = len(reads())
     run(ActionStartChecklist(), "start the transfer checklist for A1234BC", "start_checklist", CHECKLIST_FOR_A)
     assert reads()[before:] == [{"what": "checklist"}]
+
+
+@pytest.mark.parametrize(
+    ("typed", "kept"),
+    [
+        ("skip, he was in court all day", "he was in court all day"),
+        ("client refused", "client refused"),
+        ("skip", None),  # no reason left: the form asks again
+        ("ok", None),
+        ("/checklist_stop", "/checklist_stop"),  # a button is no reason: action_skip_step skips nothing
+        ("never mind", "never mind"),
+    ],
+)
+def test_the_skip_reason_form_keeps_the_reason_without_skip_and_asks_again_when_none_is_left(typed, kept) -> None:  # type: ignore[no-untyped-def]
+    tracker = Tracker("t", {"skip_reason": typed, "requested_slot": "skip_reason"}, {}, [], False, None, {}, "")
+    validated = ValidateSkipReasonForm().validate_skip_reason(typed, CollectingDispatcher(), tracker, {})
+    assert validated == {"skip_reason": kept}
