@@ -22,17 +22,21 @@ from sqlalchemy import create_engine, insert, text
 from throughcare import store
 from throughcare.db import Database
 from throughcare.demo import CARE_LEVELS
-from throughcare.knowledge import load_knowledge
+from throughcare.knowledge import Knowledge, load_knowledge
 from throughcare.migrate import upgrade
 from throughcare.models import (
     ChecklistProgress,
     Client,
     ClosureReason,
+    DrillCard,
     Episode,
     GuidanceQuery,
+    QuizAnswer,
     ReferralRoute,
     Role,
     StaffMember,
+    TourProgress,
+    TrainingRecord,
 )
 from throughcare.synthetic import synthetic_queries
 from throughcare.workdays import add_working_days
@@ -75,6 +79,42 @@ def _staff(db: Database) -> list[int]:
     with db.transaction() as session:
         session.execute(insert(StaffMember), rows)
     return [r["id"] for r in rows if r["role"] == Role.practitioner]
+
+
+def _induction(db: Database, rng: random.Random, staff: list[int], knowledge: Knowledge, today: dt.date) -> None:
+    """Each practitioner part way through the induction aid, so its report is timed on real rows."""
+    tours, scenarios, courses = list(knowledge.tours), list(knowledge.scenarios), list(knowledge.training)
+    terms = [t.term for t in knowledge.glossary]
+    now = dt.datetime.combine(today, dt.time(9), tzinfo=dt.timezone.utc)
+    with db.transaction() as session:
+        session.execute(
+            insert(TourProgress),
+            [dict(staff_id=s, tour_id=t, card=0, completed_at=now) for s in staff for t in rng.sample(tours, 3)],
+        )
+        session.execute(
+            insert(QuizAnswer),
+            [
+                dict(staff_id=s, kind="scenario", item=sc, tour_id="", correct=rng.random() < 0.7, at=now)
+                for s in staff
+                for sc in rng.sample(scenarios, 5)
+            ],
+        )
+        session.execute(
+            insert(DrillCard),
+            [
+                dict(staff_id=s, term=t, box=rng.randint(1, 4), due_on=today)
+                for s in staff
+                for t in rng.sample(terms, 10)
+            ],
+        )
+        session.execute(
+            insert(TrainingRecord),
+            [
+                dict(staff_id=s, training_id=c, completed_on=today - dt.timedelta(days=rng.randrange(400)))
+                for s in staff
+                for c in rng.sample(courses, len(courses) // 2)
+            ],
+        )
 
 
 def _cases(db: Database, rng: random.Random, clients: int, staff: list[int], today: dt.date) -> list[str]:
@@ -190,7 +230,9 @@ def main() -> None:
     print(f"{len(numbers):,} clients in {time.perf_counter() - started:.0f} s")
     _queries(db, rng, args.queries, staff, numbers, today)
     print(f"{args.queries:,} guidance queries by {time.perf_counter() - started:.0f} s")
-    refreshed = store.refresh_open_steps(db, load_knowledge(), today)
+    knowledge = load_knowledge()
+    _induction(db, rng, staff, knowledge, today)
+    refreshed = store.refresh_open_steps(db, knowledge, today)
     print(f"open steps for {refreshed:,} open episodes by {time.perf_counter() - started:.0f} s")
     _after_bulk_load(db)
     print(f"done in {time.perf_counter() - started:.0f} s")
