@@ -7,6 +7,7 @@ import pytest
 from sqlalchemy import select
 
 from throughcare import store
+from throughcare.knowledge import default_knowledge
 from throughcare.models import Episode, GuidanceQuery, ReferralRoute
 
 pytestmark = pytest.mark.rasa
@@ -73,7 +74,9 @@ def test_every_message_is_logged_for_managers(assistant) -> None:
 def a_new_client(assistant, prefix: str) -> str:  # type: ignore[no-untyped-def]
     """A client referred just now, so the test owns their record whatever else the session has done."""
     number = f"{prefix}{uuid.uuid4().int % 10_000:04d}ZZ"
-    store.record_referral(assistant.db, number, ReferralRoute.staff_referral, dt.date.today(), assistant.staff_id)
+    store.record_referral(
+        assistant.db, default_knowledge(), number, ReferralRoute.staff_referral, dt.date.today(), assistant.staff_id
+    )
     return number
 
 
