@@ -53,7 +53,7 @@ validate: .venv/.synced
 # The NLU's rule-based entities from knowledge/ (the spaCy ruler's patterns; the event and date patterns
 # as Rasa NLU data). Each file is rewritten only when its patterns differ, so editing a fact or a
 # citation does not retrain the model; the stamp records that the generator has run.
-build/.nlu-patterns: $(KNOWLEDGE) throughcare/nlu_patterns.py throughcare/dates.py .venv/.synced
+build/.nlu-patterns: $(KNOWLEDGE) throughcare/knowledge/nlu_patterns.py throughcare/cases/dates.py .venv/.synced
 	@.venv/bin/throughcare nlu-patterns $(PATTERNS) $(ENTITY_DATA) > /dev/null
 	@touch $@
 

@@ -19,9 +19,10 @@ from actions.common import (
 )
 from actions.parsing import Message
 from actions.protocol import CLIENT_SUBJECTS, question_without_client
-from throughcare import answers, prison_numbers, store
-from throughcare.engine import EpisodeFacts, describe_rule, next_steps
-from throughcare.read_audit import audit_read
+from throughcare.cases import prison_numbers, store
+from throughcare.cases.audit_trail import audit_read
+from throughcare.protocol import answers
+from throughcare.protocol.engine import EpisodeFacts, describe_rule, next_steps
 
 
 def release_planning_lines(facts: EpisodeFacts, day: dt.date) -> list[str]:

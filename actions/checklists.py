@@ -33,12 +33,13 @@ from actions.common import (
 )
 from actions.parsing import Message, longest_name_in, skip_reason
 from actions.protocol import answer_from_hits
-from throughcare import answers, store
-from throughcare.engine import EpisodeFacts, applicable_steps, pending_steps
-from throughcare.knowledge import Procedure, Step
-from throughcare.models import StepStatus
-from throughcare.read_audit import audit_read
-from throughcare.search import default_search
+from throughcare.cases import store
+from throughcare.cases.audit_trail import audit_read
+from throughcare.db.models import StepStatus
+from throughcare.knowledge.schema import Procedure, Step
+from throughcare.knowledge.search import default_search
+from throughcare.protocol import answers
+from throughcare.protocol.engine import EpisodeFacts, applicable_steps, pending_steps
 
 NOTHING_OPEN = 'No checklist is open. Say, for example, "start the release checklist for A1234BC".'
 CHANGED_MIND = {"stop", "cancel", "never mind", "nevermind", "no", "don't skip", "dont skip", "back"}

@@ -19,9 +19,12 @@ from rasa_sdk.executor import CollectingDispatcher
 from sqlalchemy.exc import SQLAlchemyError
 
 from actions.parsing import Message, read_message, signed_staff_id
-from throughcare import clock, input_limits, prison_numbers, store
-from throughcare.db import Database, default_engine
-from throughcare.knowledge import Knowledge, Procedure, Step, default_knowledge
+from throughcare import clock, errors
+from throughcare.access import input_limits
+from throughcare.cases import prison_numbers, query_log, staff_members
+from throughcare.db.engine import Database, default_engine
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.knowledge.schema import Knowledge, Procedure, Step
 
 logger = logging.getLogger(__name__)
 
@@ -33,7 +36,7 @@ NOT_SIGNED_IN = (
     "I can only show or change case records for approved, signed-in staff. "
     "I can still answer questions about the protocol."
 )
-# In the same words as the channel's replies at the door (throughcare/input_limits.py).
+# In the same words as the channel's replies at the door (throughcare/access/input_limits.py).
 TOO_LONG = input_limits.TOO_LONG_REPLY
 NO_WORDS = input_limits.NO_WORDS_REPLY
 MAX_MESSAGE_LENGTH = input_limits.MAX_MESSAGE_CHARS
@@ -74,12 +77,12 @@ def today() -> dt.date:
     return clock.today()
 
 
-async def signed_in_staff(tracker: Tracker) -> store.StaffIdentity | None:
+async def signed_in_staff(tracker: Tracker) -> staff_members.StaffIdentity | None:
     """The staff member behind a valid signature who is still active; None for anyone else."""
     staff_id = signed_staff_id(tracker)
     if staff_id is None:
         return None
-    return await asyncio.to_thread(store.staff_member, database(), staff_id)
+    return await asyncio.to_thread(staff_members.staff_member, database(), staff_id)
 
 
 def button(title: str, payload: str) -> dict:
@@ -99,7 +102,7 @@ class Refusal(Exception):
         self.answer = answer
 
 
-async def require_staff(tracker: Tracker) -> store.StaffIdentity:
+async def require_staff(tracker: Tracker) -> staff_members.StaffIdentity:
     staff = await signed_in_staff(tracker)
     if staff is None:
         raise Refusal(Answer(NOT_SIGNED_IN))
@@ -119,7 +122,7 @@ def require_prison_number(message: Message) -> str:
     return message.prison_number
 
 
-def unknown_client_answer(prison_number: str, error: store.UnknownClient) -> Answer:
+def unknown_client_answer(prison_number: str, error: errors.UnknownClient) -> Answer:
     return Answer(
         f"{error} Check the number, or record a new referral for {prison_number}.",
         buttons=[
@@ -189,9 +192,9 @@ class ThroughcareAction(Action, ABC):
                     answer.events.append(SlotSet("prison_number", message.prison_number))
             except Refusal as refusal:
                 answer = refusal.answer
-            except store.UnknownClient as err:
+            except errors.UnknownClient as err:
                 answer = unknown_client_answer(message.prison_number or "", err)
-            except store.CaseError as err:
+            except errors.CaseError as err:
                 answer = Answer(str(err))
             except SQLAlchemyError:
                 logger.exception("database error in %s", self.name())
@@ -210,7 +213,7 @@ class ThroughcareAction(Action, ABC):
     async def _log(self, tracker: Tracker, message: Message, answer: Answer) -> None:
         try:
             await asyncio.to_thread(
-                store.log_query,
+                query_log.log_query,
                 database(),
                 staff_id=signed_staff_id(tracker),
                 conversation_id=tracker.sender_id,

@@ -15,7 +15,7 @@ from actions.protocol import (
     strong_matches,
 )
 from throughcare import labels
-from throughcare.search import default_search
+from throughcare.knowledge.search import default_search
 
 
 def help_text() -> str:

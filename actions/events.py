@@ -21,9 +21,10 @@ from actions.common import (
 )
 from actions.parsing import DateNotUnderstood, Message, message_date
 from actions.protocol import client_for_record, question_without_client
-from throughcare import answers, store
-from throughcare.engine import NextStep, next_steps
-from throughcare.models import ReferralRoute
+from throughcare.cases import store
+from throughcare.db.models import ReferralRoute
+from throughcare.protocol import answers
+from throughcare.protocol.engine import NextStep, next_steps
 
 ASK_EVENT = (
     'What would you like to record? For example: "IA done for A1234BC today", "triage held yesterday", '

@@ -28,9 +28,10 @@ from actions.common import (
 )
 from actions.parsing import Message, longest_name_in, message_date
 from actions.protocol import answer_from_hits, strong_matches
-from throughcare import answers, induction
-from throughcare.dates import DateNotUnderstood
-from throughcare.knowledge import Knowledge
+from throughcare.cases.dates import DateNotUnderstood
+from throughcare.induction import aid as induction
+from throughcare.knowledge.schema import Knowledge
+from throughcare.protocol import answers
 
 ASK_A_QUESTION = 'Type your question in your own words, for example "what does CJIT stand for?".'
 # What a typed message asks for, when it came without a button.

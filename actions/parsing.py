@@ -9,9 +9,10 @@ from dataclasses import dataclass
 
 from rasa_sdk import Tracker
 
-from throughcare import identity, prison_numbers
-from throughcare.dates import DateNotUnderstood, Prefer, find_date_text, parse_date
-from throughcare.input_limits import MAX_MESSAGE_CHARS
+from throughcare.access import identity
+from throughcare.access.input_limits import MAX_MESSAGE_CHARS
+from throughcare.cases import prison_numbers
+from throughcare.cases.dates import DateNotUnderstood, Prefer, find_date_text, parse_date
 
 # Matched from the first word on (`skip_reason` strips the text first): a leading `\s*` gave back a long run of
 # spaces one at a time.

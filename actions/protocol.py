@@ -18,12 +18,14 @@ from actions.common import (
     today,
 )
 from actions.parsing import Message, question_text
-from throughcare import answers, store
-from throughcare.engine import RELEASE_CHECKLISTS
-from throughcare.input_limits import MAX_MESSAGE_CHARS
-from throughcare.knowledge import Expansion, GlossaryTerm
-from throughcare.read_audit import audit_read
-from throughcare.search import Hit, default_search
+from throughcare import errors
+from throughcare.access.input_limits import MAX_MESSAGE_CHARS
+from throughcare.cases import store
+from throughcare.cases.audit_trail import audit_read
+from throughcare.knowledge.schema import Expansion, GlossaryTerm
+from throughcare.knowledge.search import Hit, default_search
+from throughcare.protocol import answers
+from throughcare.protocol.engine import RELEASE_CHECKLISTS
 
 NO_ANSWER = (
     "I couldn't find that in the protocol. Please check with your line manager or the service's policies on Calico. "
@@ -159,7 +161,7 @@ async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) ->
         return None
     try:
         facts = await asyncio.to_thread(store.episode_facts, database(), message.prison_number)
-    except store.UnknownClient:
+    except errors.UnknownClient:
         return None
     return answers.timescale_for_client(knowledge().timescale(hit.timescale), facts, today())
 
@@ -259,7 +261,7 @@ async def client_protocol_answer(number: str, text: str, message: Message, track
         return answer
     try:
         facts = await asyncio.to_thread(store.episode_facts, database(), number)
-    except store.UnknownClient:
+    except errors.UnknownClient:
         return answer
     await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "protocol for a client")
     if knowledge().procedures[procedure.id].kind in ("checklist", "escalation"):

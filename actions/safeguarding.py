@@ -9,7 +9,7 @@ from rasa_sdk import Tracker
 from actions.common import Answer, ThroughcareAction, button, knowledge, signed_in_staff
 from actions.parsing import Message
 from actions.protocol import hit_answer, strong_matches
-from throughcare import answers
+from throughcare.protocol import answers
 
 # "can he still consent", "does he get more", "what's the process": asked, rather than reported.
 ASKED_NOT_REPORTED = re.compile(

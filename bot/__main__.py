@@ -12,8 +12,8 @@ from bot import logs
 from bot.app import build_application
 from bot.settings import GATEWAY, Settings
 from throughcare.config import read_settings
-from throughcare.db import Database, default_engine
-from throughcare.knowledge import default_knowledge
+from throughcare.db.engine import Database, default_engine
+from throughcare.knowledge.loader import default_knowledge
 
 logger = logging.getLogger("bot")
 

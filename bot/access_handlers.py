@@ -19,9 +19,10 @@ from telegram.error import TelegramError
 from telegram.ext import ApplicationHandlerStop
 
 from bot.gateway import GatewayContext
-from throughcare import access, delivery
-from throughcare.models import AccessStatus, Role, utcnow
-from throughcare.store import CaseError
+from throughcare.access import accounts as access
+from throughcare.access import delivery
+from throughcare.db.models import AccessStatus, Role, utcnow
+from throughcare.errors import CaseError
 
 logger = logging.getLogger(__name__)
 

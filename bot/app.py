@@ -25,8 +25,8 @@ from bot.rasa import RasaClient
 from bot.settings import Settings
 from bot.update_order import PerUserUpdateProcessor
 from throughcare.clock import now as london_now
-from throughcare.db import Database
-from throughcare.knowledge import Knowledge
+from throughcare.db.engine import Database
+from throughcare.knowledge.schema import Knowledge
 
 logger = logging.getLogger(__name__)
 # How many members of staff are served at once; more wait their turn. Each waits mostly on Rasa (which answers about

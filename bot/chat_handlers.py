@@ -15,8 +15,11 @@ from bot import render
 from bot.access_handlers import for_staff
 from bot.gateway import GatewayContext
 from bot.rasa import AssistantUnavailable
-from throughcare import access, delivery, input_limits, labels, prison_numbers
-from throughcare.store import CaseError
+from throughcare import labels
+from throughcare.access import accounts as access
+from throughcare.access import delivery, input_limits
+from throughcare.cases import prison_numbers
+from throughcare.errors import CaseError
 
 logger = logging.getLogger(__name__)
 

@@ -1,5 +1,5 @@
 """The daily digest, run by the JobQueue every minute and sent once per working day per member of staff; and
-the daily purge of what is past its retention period (throughcare/retention.py), handled Telegram update ids
+the daily purge of what is past its retention period (throughcare/cases/retention.py), handled Telegram update ids
 among it.
 
 Checking every minute, rather than scheduling one run a day, is what keeps a restart from skipping a digest:
@@ -19,8 +19,12 @@ from telegram.error import TelegramError
 
 from bot import render
 from bot.gateway import GatewayContext
-from throughcare import access, clock, delivery, digest, retention
-from throughcare.workdays import is_working_day
+from throughcare import clock
+from throughcare.access import accounts as access
+from throughcare.access import delivery
+from throughcare.cases import retention
+from throughcare.protocol.workdays import is_working_day
+from throughcare.reporting import digest
 
 logger = logging.getLogger(__name__)
 CHECK_EVERY_SECONDS = 60

@@ -15,8 +15,8 @@ from telegram.ext import Application, CallbackContext, ExtBot, JobQueue
 from bot.rasa import RasaClient
 from bot.settings import Settings
 from throughcare.clock import now as london_now
-from throughcare.db import Database
-from throughcare.knowledge import Knowledge
+from throughcare.db.engine import Database
+from throughcare.knowledge.schema import Knowledge
 
 
 @dataclass

@@ -5,7 +5,8 @@ from __future__ import annotations
 
 import logging
 
-from throughcare import identity, prison_numbers
+from throughcare.access import identity
+from throughcare.cases import prison_numbers
 
 REDACTED = "[redacted]"
 PRISON_NUMBER = "[prison number]"

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import httpx
 
-from throughcare import identity
+from throughcare.access import identity
 
 
 class AssistantUnavailable(Exception):

@@ -14,8 +14,8 @@ import uvicorn
 from dashboard.app import create_app
 from dashboard.server import SettingError, server_config
 from throughcare.config import Settings, SettingsError
-from throughcare.db import Database, make_engine
-from throughcare.knowledge import default_knowledge
+from throughcare.db.engine import Database, make_engine
+from throughcare.knowledge.loader import default_knowledge
 
 
 def main() -> int:

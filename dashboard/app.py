@@ -32,12 +32,16 @@ from dashboard.filters import (
     read_page,
     read_text,
 )
-from throughcare import access, clock, reports, review, store
-from throughcare.access import DASHBOARD_SESSION_SECONDS
-from throughcare.db import Database
-from throughcare.knowledge import Knowledge
-from throughcare.reports import Period, Report
-from throughcare.store import CaseError, StaffIdentity
+from throughcare import clock
+from throughcare.access import accounts as access
+from throughcare.access.accounts import DASHBOARD_SESSION_SECONDS
+from throughcare.cases import open_steps
+from throughcare.cases.staff_members import StaffIdentity
+from throughcare.db.engine import Database
+from throughcare.errors import CaseError
+from throughcare.knowledge.schema import Knowledge
+from throughcare.reporting import reports, review
+from throughcare.reporting.reports import Period, Report
 
 HERE = Path(__file__).parent
 PLOTLY_JS = f"/static/plotly-{get_plotlyjs_version()}.min.js"
@@ -274,7 +278,7 @@ def overview(request: Request, ctx: Ctx, who: SignedIn) -> HTMLResponse:
             ],
             "reports": built,
             # The overdue figures count the open steps as last worked out, which may be before today.
-            "steps_computed_on": store.open_steps_computed_on(ctx.db),
+            "steps_computed_on": open_steps.open_steps_computed_on(ctx.db),
             "charts": drawn,
             "topic_totals": topic_totals,
             "fell_back_in": fell_back_in,

@@ -15,7 +15,7 @@ import plotly.graph_objects as go
 
 from dashboard.labels import day
 from throughcare.labels import STAGES
-from throughcare.reports import Report
+from throughcare.reporting.reports import Report
 
 # The Okabe-Ito palette, told apart by people with the common colour-vision deficiencies.
 COLOURS = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]

@@ -14,10 +14,10 @@ from urllib.parse import urlencode
 from sqlalchemy import select
 
 from dashboard.labels import intent_label, topic_label
-from throughcare.db import Database
-from throughcare.knowledge import Knowledge
-from throughcare.models import GuidanceQuery, ReviewMark, StaffMember
-from throughcare.reports import Period, QueryFilter
+from throughcare.db.engine import Database
+from throughcare.db.models import GuidanceQuery, ReviewMark, StaffMember
+from throughcare.knowledge.schema import Knowledge
+from throughcare.reporting.reports import Period, QueryFilter
 
 DEFAULT_WEEKS = 12
 YES_NO = {"yes": True, "no": False}

@@ -6,14 +6,14 @@ import datetime as dt
 import re
 
 from throughcare import labels
+from throughcare.clock import LONDON
+from throughcare.knowledge.schema import Knowledge
 
 # Dates read the same in the dashboard as in the chat.
-from throughcare.answers import day
-from throughcare.clock import LONDON
-from throughcare.knowledge import Knowledge
-from throughcare.reports import Period
+from throughcare.protocol.answers import day
+from throughcare.reporting.reports import Period
 
-# How the assistant names a client in its answers: "A1234BC (JS)" (`throughcare.answers.client_label`).
+# How the assistant names a client in its answers: "A1234BC (JS)" (`throughcare.protocol.answers.client_label`).
 CLIENT_WITH_INITIALS = re.compile(r"\b([A-Za-z][0-9]{4}[A-Za-z]{2}) \([^()\n]{1,3}\)")
 
 

@@ -1,7 +1,7 @@
 """The session cookie, and the token every form carries tied to it.
 
 The cookie holds a random session id; the database keeps its hash, its holder and when it ends
-(`throughcare.access`), so signing out, revocation and deactivation end it on the server at once. The form
+(`throughcare.access.accounts`), so signing out, revocation and deactivation end it on the server at once. The form
 token is an HMAC of the session id: a page from another site cannot know it, so it cannot make a manager's
 browser mark a query.
 """

@@ -2,7 +2,7 @@
 
 Rasa's own REST channel hands the NLU any message at all: one of 50,000 characters took 16 s and grew the
 Rasa process by 4.5 GB that it kept; a body that is not a JSON object raised a 500; a blank message made the
-FallbackClassifier raise. This channel reads every request with `throughcare.input_limits` first:
+FallbackClassifier raise. This channel reads every request with `throughcare.access.input_limits` first:
 
 - a body over `MAX_BODY_BYTES` is answered 413, unread, with the kind reply in the normal reply format;
 - a message over `MAX_MESSAGE_CHARS`, with a run of over `MAX_WORD_CHARS` without a space (spaCy's tokenizer
@@ -29,7 +29,7 @@ from sanic import Blueprint, response
 from sanic.request import Request
 from sanic.response import HTTPResponse
 
-from throughcare.input_limits import DEFAULT_SENDER, Accepted, Answered, Buttons, Refused, read_chat_request
+from throughcare.access.input_limits import DEFAULT_SENDER, Accepted, Answered, Buttons, Refused, read_chat_request
 
 # The header HAProxy hashes to send every message of one conversation to the same Rasa server (scripts/production).
 CONVERSATION_HEADER = "X-Conversation-Id"

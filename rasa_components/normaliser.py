@@ -6,7 +6,7 @@ Apart from the classifier so that it loads without Rasa: the action server's env
 import re
 from typing import Dict, List, Text
 
-from throughcare.input_limits import MAX_MESSAGE_CHARS
+from throughcare.access.input_limits import MAX_MESSAGE_CHARS
 
 
 class Normaliser:

@@ -37,11 +37,13 @@ from actions.protocol import asked_phrase
 from actions.safeguarding import QUESTION
 from rasa_components.normaliser import Normaliser
 from tests.fuzz import rss_mb
-from throughcare import identity, input_limits, prison_numbers
-from throughcare.dates import DateNotUnderstood, find_date_text, parse_date
-from throughcare.knowledge import REPO_ROOT, load_knowledge
-from throughcare.nlu_patterns import rasa_entity_data
-from throughcare.search import default_search
+from throughcare.access import identity, input_limits
+from throughcare.cases import prison_numbers
+from throughcare.cases.dates import DateNotUnderstood, find_date_text, parse_date
+from throughcare.config import REPO_ROOT
+from throughcare.knowledge.loader import load_knowledge
+from throughcare.knowledge.nlu_patterns import rasa_entity_data
+from throughcare.knowledge.search import default_search
 
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 BEGIN, END = "<!-- inputs:begin -->", "<!-- inputs:end -->"
@@ -111,14 +113,14 @@ def readers() -> list[tuple[str, Callable[[str], object]]]:
         ("actions/parsing.py SKIP_WORDS (skip_reason)", skip_reason),
         ("actions/safeguarding.py QUESTION", QUESTION.search),
         *((f"actions/induction.py {name}", pattern.search) for name, pattern in INDUCTION_PATTERNS),
-        ("throughcare/dates.py DATE_PATTERN (find_date_text)", find_date_text),
-        ("throughcare/dates.py parse_date", read_date),
-        ("throughcare/prison_numbers.py normalise", prison_numbers.normalise),
-        ("throughcare/prison_numbers.py FIND (find_in)", prison_numbers.find_in),
-        ("throughcare/prison_numbers.py LOOKS_LIKE (find_malformed)", prison_numbers.find_malformed),
-        ("throughcare/search.py search", search.search),
-        ("throughcare/knowledge.py find_term", knowledge.find_term),
-        ("throughcare/identity.py verify (metadata token)", lambda t: identity.verify(t, secret, subject="x")),
+        ("throughcare/cases/dates.py DATE_PATTERN (find_date_text)", find_date_text),
+        ("throughcare/cases/dates.py parse_date", read_date),
+        ("throughcare/cases/prison_numbers.py normalise", prison_numbers.normalise),
+        ("throughcare/cases/prison_numbers.py FIND (find_in)", prison_numbers.find_in),
+        ("throughcare/cases/prison_numbers.py LOOKS_LIKE (find_malformed)", prison_numbers.find_malformed),
+        ("throughcare/knowledge/search.py search", search.search),
+        ("throughcare/knowledge/schema.py find_term", knowledge.find_term),
+        ("throughcare/access/identity.py verify (metadata token)", lambda t: identity.verify(t, secret, subject="x")),
         *(
             (f"build/nlu/entities.yml {p['name']} regex", re.compile(p["pattern"], re.IGNORECASE).findall)
             for p in entity_patterns

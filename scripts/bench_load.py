@@ -49,9 +49,10 @@ import pytest
 from benchmarks_doc import replace_block
 from sqlalchemy import select
 
-from throughcare.db import Database
-from throughcare.knowledge import REPO_ROOT, default_knowledge
-from throughcare.models import Client, Episode, Stage
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.models import Client, Episode, Stage
+from throughcare.knowledge.loader import default_knowledge
 
 # The stack's starter lives in tests/ (not installed), shared with the production stack tests.
 sys.path.insert(0, str(REPO_ROOT))

@@ -17,10 +17,11 @@ from collections.abc import Callable
 
 from sqlalchemy import func, select
 
-from throughcare import reports, review
-from throughcare.db import Database
-from throughcare.knowledge import REPO_ROOT, load_knowledge
-from throughcare.models import Client, GuidanceQuery, StaffMember
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.models import Client, GuidanceQuery, StaffMember
+from throughcare.knowledge.loader import load_knowledge
+from throughcare.reporting import reports, review
 
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 TARGET_SECONDS = 1.0

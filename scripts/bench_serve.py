@@ -33,10 +33,10 @@ from pathlib import Path
 import httpx
 from benchmarks_doc import replace_block
 
-from throughcare import identity
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id
-from throughcare.knowledge import REPO_ROOT
+from throughcare.access import identity
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.demo.caseload import demo_practitioner_id
 
 URL = "http://127.0.0.1:5005/webhooks/rest/webhook"
 # Signs a staff token for one conversation (tokens are bound to their sender).
@@ -169,7 +169,7 @@ def main() -> None:
     # `make serve` needs these set outside demo mode: the demo's database, secret and endpoints unless the caller
     # set others.
     secret = os.environ.get("THROUGHCARE_SECRET") or (REPO_ROOT / "var" / "secret").read_text().strip()
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db.engine'}"
     database = Database.from_url(database_url)
     staff_id = demo_practitioner_id(database)
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 BENCHMARKS = REPO_ROOT / "docs" / "benchmarks.md"
 

@@ -29,10 +29,10 @@ from pathlib import Path
 import httpx
 from benchmarks_doc import replace_block
 
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id, load_demo_data
-from throughcare.knowledge import REPO_ROOT
-from throughcare.migrate import upgrade
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.migrate import upgrade
+from throughcare.demo.caseload import demo_practitioner_id, load_demo_data
 
 # The messages live in tests/ (not installed) so that this script and the test send the same ones.
 sys.path.insert(0, str(REPO_ROOT))

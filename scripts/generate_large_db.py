@@ -19,12 +19,10 @@ from pathlib import Path
 
 from sqlalchemy import create_engine, insert, text
 
-from throughcare import store
-from throughcare.db import Database
-from throughcare.demo import CARE_LEVELS
-from throughcare.knowledge import Knowledge, load_knowledge
-from throughcare.migrate import upgrade
-from throughcare.models import (
+from throughcare.cases import open_steps
+from throughcare.db.engine import Database
+from throughcare.db.migrate import upgrade
+from throughcare.db.models import (
     ChecklistProgress,
     Client,
     ClosureReason,
@@ -38,8 +36,11 @@ from throughcare.models import (
     TourProgress,
     TrainingRecord,
 )
-from throughcare.synthetic import synthetic_queries
-from throughcare.workdays import add_working_days
+from throughcare.demo.caseload import CARE_LEVELS
+from throughcare.demo.synthetic import synthetic_queries
+from throughcare.knowledge.loader import load_knowledge
+from throughcare.knowledge.schema import Knowledge
+from throughcare.protocol.workdays import add_working_days
 
 TEAMS = 20
 PRACTITIONERS_PER_TEAM = 10
@@ -232,7 +233,7 @@ def main() -> None:
     print(f"{args.queries:,} guidance queries by {time.perf_counter() - started:.0f} s")
     knowledge = load_knowledge()
     _induction(db, rng, staff, knowledge, today)
-    refreshed = store.refresh_open_steps(db, knowledge, today)
+    refreshed = open_steps.refresh_open_steps(db, knowledge, today)
     print(f"open steps for {refreshed:,} open episodes by {time.perf_counter() - started:.0f} s")
     _after_bulk_load(db)
     print(f"done in {time.perf_counter() - started:.0f} s")

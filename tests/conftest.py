@@ -14,10 +14,11 @@ import pytest
 from sqlalchemy import create_engine, event, text
 
 from throughcare import clock
-from throughcare.db import Database
-from throughcare.demo import load_demo_data
-from throughcare.knowledge import Knowledge, default_knowledge
-from throughcare.migrate import upgrade
+from throughcare.db.engine import Database
+from throughcare.db.migrate import upgrade
+from throughcare.demo.caseload import load_demo_data
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.knowledge.schema import Knowledge
 
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
@@ -76,7 +77,7 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_templates: SqliteTemplates) -> str:
-    return sqlite_templates.copy(tmp_path / "throughcare.db")
+    return sqlite_templates.copy(tmp_path / "throughcare.db.engine")
 
 
 @pytest.fixture

@@ -35,10 +35,11 @@ from pathlib import Path
 import httpx
 from sqlalchemy import text
 
-from throughcare import identity, store
-from throughcare.db import Database
-from throughcare.knowledge import default_knowledge
-from throughcare.models import ReferralRoute
+from throughcare.access import identity
+from throughcare.cases import store
+from throughcare.db.engine import Database
+from throughcare.db.models import ReferralRoute
+from throughcare.knowledge.loader import default_knowledge
 
 # Characters that show nothing on their own: a message made only of these is blank.
 INVISIBLE_CATEGORIES = {"Cc", "Cf", "Cs", "Co", "Cn", "Zs", "Zl", "Zp"}

@@ -22,11 +22,11 @@ import httpx
 import pytest
 
 from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
-from throughcare import identity
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id, load_demo_data
-from throughcare.knowledge import REPO_ROOT
-from throughcare.migrate import upgrade
+from throughcare.access import identity
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.migrate import upgrade
+from throughcare.demo.caseload import demo_practitioner_id, load_demo_data
 
 MODEL = REPO_ROOT / "models" / "throughcare.tar.gz"
 SECRET = "e2e-secret-0123456789abcdef"

@@ -37,11 +37,12 @@ from tests.servers import (
     free_port,
     free_port_block,
 )
-from throughcare import clock, identity
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id, load_demo_data
-from throughcare.knowledge import REPO_ROOT
-from throughcare.migrate import upgrade
+from throughcare import clock
+from throughcare.access import identity
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.migrate import upgrade
+from throughcare.demo.caseload import demo_practitioner_id, load_demo_data
 
 HEADER = "X-Conversation-Id"
 

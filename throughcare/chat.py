@@ -8,7 +8,8 @@ import uuid
 import httpx
 from rich.console import Console
 
-from throughcare import identity, labels
+from throughcare import labels
+from throughcare.access import identity
 
 DEFAULT_URL = "http://localhost:5005/webhooks/rest/webhook"
 

@@ -12,15 +12,23 @@ import typer
 from rich.console import Console
 from rich.table import Table
 
-from throughcare import access, answers, clock, coverage, demo, identity, migrate, reports, retention, review, store
+from throughcare import clock, errors
+from throughcare.access import accounts as access
+from throughcare.access import identity
+from throughcare.cases import open_steps, retention, staff_members, store
 from throughcare.chat import DEFAULT_URL, run_chat
 from throughcare.config import Settings, SettingsError
-from throughcare.db import Database, database_url
-from throughcare.engine import next_steps
-from throughcare.knowledge import KnowledgeError, load_knowledge
-from throughcare.models import AccessStatus, Role
-from throughcare.nlu_patterns import write_patterns
+from throughcare.db import migrate
+from throughcare.db.engine import Database, database_url
+from throughcare.db.models import AccessStatus, Role
+from throughcare.demo import caseload as demo
+from throughcare.knowledge import coverage
+from throughcare.knowledge.loader import KnowledgeError, load_knowledge
+from throughcare.knowledge.nlu_patterns import write_patterns
 from throughcare.private_files import owner_only_files
+from throughcare.protocol import answers
+from throughcare.protocol.engine import next_steps
+from throughcare.reporting import reports, review
 
 app = typer.Typer(
     help="Throughcare: case store, protocol knowledge and chat for DARS staff.",
@@ -146,7 +154,7 @@ def next_command(prison_number: str, today: dt.datetime = PRETEND_TODAY) -> None
     day = _day(today)
     try:
         facts = store.episode_facts(_database(), prison_number)
-    except store.CaseError as err:
+    except errors.CaseError as err:
         console.print(str(err))
         raise typer.Exit(1) from err
     console.print(answers.next_steps_answer(facts, next_steps(facts, load_knowledge(), day), day), highlight=False)
@@ -164,13 +172,13 @@ def caseload(staff_id: int, today: dt.datetime = PRETEND_TODAY) -> None:
 @staff_app.command("add")
 def staff_add(name: str, role: Role = typer.Option(Role.practitioner), team: str = typer.Option(None)) -> None:
     """Add a staff member (display name only; no other personal details are needed)."""
-    console.print(f"Added staff member {store.add_staff(_database(), name, role, team)}.")
+    console.print(f"Added staff member {staff_members.add_staff(_database(), name, role, team)}.")
 
 
 @staff_app.command("list")
 def staff_list() -> None:
     table = Table("id", "name", "role", "team", "active")
-    for member in store.list_staff(_database()):
+    for member in staff_members.list_staff(_database()):
         table.add_row(
             str(member.id), member.display_name, member.role, member.team or "", "yes" if member.active else "no"
         )
@@ -198,7 +206,7 @@ def staff_requests(
 def _decided(result: Callable[[], access.Account]) -> access.Account:
     try:
         return result()
-    except store.CaseError as err:
+    except errors.CaseError as err:
         console.print(str(err))
         raise typer.Exit(1) from err
 
@@ -234,7 +242,7 @@ def staff_deactivate(staff_id: int) -> None:
     their dashboard sessions and sign-in links end at once. Audited."""
     try:
         ended = access.deactivate(_database(), staff_id, by=None)
-    except store.CaseError as err:
+    except errors.CaseError as err:
         console.print(str(err))
         raise typer.Exit(1) from err
     sessions = f"{ended} dashboard session{'' if ended == 1 else 's'} or link{'' if ended == 1 else 's'}"
@@ -417,7 +425,7 @@ def report_gaps(nlu: bool = typer.Option(False, "--nlu", help="As Rasa NLU train
 @steps_app.command("refresh")
 def steps_refresh(today: dt.datetime = PRETEND_TODAY) -> None:
     """Recompute every open episode's steps for the reports (run daily, e.g. from cron)."""
-    count = store.refresh_open_steps(_database(), load_knowledge(), _day(today))
+    count = open_steps.refresh_open_steps(_database(), load_knowledge(), _day(today))
     console.print(f"Open steps recomputed for {count} open episodes.")
 
 
@@ -474,7 +482,7 @@ def dashboard_link(
         raise typer.Exit(1)
     try:
         print(access.dashboard_link(db, chosen, secret))
-    except store.CaseError as err:
+    except errors.CaseError as err:
         console.print(str(err))
         raise typer.Exit(1) from err
 

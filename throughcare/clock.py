@@ -4,7 +4,7 @@ Staff work to the London calendar. "Today", "yesterday", every due date, the dig
 runs to are London's, whatever zone the host is set to: a server on UTC is an hour behind London in summer, so
 between midnight and 1 am BST its date is still yesterday and every due date it counts would be a day off.
 Everything that decides a calendar day asks here (the actions, the store, the CLI, the dashboard, the gateway
-and its digest). Moments stored in the database stay UTC (`throughcare.models.utcnow`); only the day is London's.
+and its digest). Moments stored in the database stay UTC (`throughcare.db.models.utcnow`); only the day is London's.
 
 Tests freeze the clock with `frozen(at)`, which every caller of `now()` and `today()` sees, worker threads
 included, rather than patching `datetime`; `now(at)` and `today(at)` read a given moment instead.

@@ -9,9 +9,9 @@ import pytest
 from rasa_sdk import Action, Tracker
 from rasa_sdk.executor import CollectingDispatcher
 
-from throughcare import identity
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id
+from throughcare.access import identity
+from throughcare.db.engine import Database
+from throughcare.demo.caseload import demo_practitioner_id
 
 SECRET = "test-secret-0123456789abcdef"
 

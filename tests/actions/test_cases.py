@@ -5,10 +5,11 @@ from sqlalchemy import select
 
 from actions.cases import ActionCaseload, ActionDueDate, ActionNextSteps
 from actions.common import DATABASE_DOWN, NO_WORDS, NOT_SIGNED_IN, TOO_LONG
-from throughcare import answers, store
-from throughcare.demo import demo_practitioner_id
-from throughcare.knowledge import default_knowledge
-from throughcare.models import GuidanceQuery
+from throughcare.cases import store
+from throughcare.db.models import GuidanceQuery
+from throughcare.demo.caseload import demo_practitioner_id
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.protocol import answers
 
 NUMBER = [{"entity": "prison_number", "value": "a1234bc", "start": 15, "end": 22}]
 

@@ -16,8 +16,8 @@ from actions.checklists import (
     ValidateSkipReasonForm,
 )
 from actions.protocol import ActionDefineTerm
-from throughcare import store
-from throughcare.models import AuditEvent, Client, Episode
+from throughcare.cases import store
+from throughcare.db.models import AuditEvent, Client, Episode
 
 WALK = {"prison_number": "A1234BC", "checklist": "transfer", "checklist_client": "A1234BC"}
 

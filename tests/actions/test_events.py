@@ -6,9 +6,10 @@ import pytest
 from sqlalchemy import func, select
 
 from actions.events import ActionRecordEvent, ActionRecordReferral
-from throughcare import reports, store
-from throughcare.knowledge import default_knowledge
-from throughcare.models import AuditEvent, Client, ClosureReason, Episode, ReferralRoute
+from throughcare.cases import store
+from throughcare.db.models import AuditEvent, Client, ClosureReason, Episode, ReferralRoute
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.reporting import reports
 
 
 def a_referred_client(db) -> str:  # type: ignore[no-untyped-def]

@@ -7,8 +7,8 @@ import re
 
 from actions.common import NOT_SIGNED_IN
 from actions.induction import ActionInduction
-from throughcare import induction
-from throughcare.demo import demo_practitioner_id
+from throughcare.demo.caseload import demo_practitioner_id
+from throughcare.induction import aid as induction
 
 
 def press(run, button_payload: str):  # type: ignore[no-untyped-def]

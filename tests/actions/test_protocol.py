@@ -6,8 +6,9 @@ from sqlalchemy import select
 from actions.conversation import ActionClarify, ActionHelp, ActionOutOfScope
 from actions.protocol import ActionAnswerProtocol, ActionDefineTerm
 from actions.safeguarding import ActionRaiseSafeguarding
-from throughcare import answers, store
-from throughcare.models import GuidanceQuery
+from throughcare.cases import store
+from throughcare.db.models import GuidanceQuery
+from throughcare.protocol import answers
 
 
 def test_a_protocol_question_is_answered_with_its_source(run) -> None:

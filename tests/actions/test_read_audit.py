@@ -8,11 +8,11 @@ from sqlalchemy.exc import OperationalError
 import actions.cases
 from actions.cases import ActionCaseload, ActionDueDate, ActionNextSteps
 from actions.common import DATABASE_DOWN, NOT_SIGNED_IN
-from throughcare import store
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id
-from throughcare.models import AuditEvent, Client
-from throughcare.read_audit import audit_read
+from throughcare.cases import store
+from throughcare.cases.audit_trail import audit_read
+from throughcare.db.engine import Database
+from throughcare.db.models import AuditEvent, Client
+from throughcare.demo.caseload import demo_practitioner_id
 
 NUMBER = [{"entity": "prison_number", "value": "a1234bc", "start": 15, "end": 22}]
 

@@ -6,7 +6,7 @@ import time
 
 from actions.common import TOO_LONG
 from actions.protocol import NO_ANSWER, WHICH_TERM, ActionAnswerProtocol, ActionDefineTerm
-from throughcare.input_limits import MAX_MESSAGE_CHARS
+from throughcare.access.input_limits import MAX_MESSAGE_CHARS
 
 
 def typed(text: str) -> dict:

@@ -16,12 +16,12 @@ from bot.app import build_application
 from bot.settings import Settings
 from tests.bot.fake_rasa import FakeRasa
 from tests.bot.fake_telegram import FakeTelegram
-from throughcare import access
+from throughcare.access import accounts as access
 from throughcare.clock import LONDON
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id
-from throughcare.knowledge import Knowledge
-from throughcare.models import Role
+from throughcare.db.engine import Database
+from throughcare.db.models import Role
+from throughcare.demo.caseload import demo_practitioner_id
+from throughcare.knowledge.schema import Knowledge
 
 SECRET = b"gateway-test-secret-0123456789"
 ADMIN = 1001

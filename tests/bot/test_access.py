@@ -8,9 +8,10 @@ from typer.testing import CliRunner
 
 from bot.access_handlers import NO_ACCESS, PRIVATE_ONLY
 from tests.bot.conftest import ADMIN, STAFF, Harness, RunningGateway
-from throughcare import access, identity
+from throughcare.access import accounts as access
+from throughcare.access import identity
 from throughcare.cli import app
-from throughcare.models import AccessStatus, Role
+from throughcare.db.models import AccessStatus, Role
 
 
 def _admin_signed_in(harness: Harness) -> None:

@@ -7,7 +7,7 @@ import ast
 from bot.app import build_application
 from bot.gateway import GatewayApplication, GatewayContext
 from tests.bot.conftest import Harness
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 
 def test_every_context_carries_the_one_gateway_the_application_was_built_with(harness: Harness) -> None:

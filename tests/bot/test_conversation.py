@@ -13,10 +13,11 @@ from bot.app import build_application
 from tests.bot.conftest import ADMIN, STAFF, RunningGateway, gateway_settings
 from tests.bot.fake_telegram import FakeTelegram
 from tests.servers import SECRET
-from throughcare import answers, store
-from throughcare.engine import next_steps
-from throughcare.knowledge import Knowledge
-from throughcare.models import AccessStatus, Client, Episode
+from throughcare.cases import store
+from throughcare.db.models import AccessStatus, Client, Episode
+from throughcare.knowledge.schema import Knowledge
+from throughcare.protocol import answers
+from throughcare.protocol.engine import next_steps
 
 pytestmark = pytest.mark.rasa
 

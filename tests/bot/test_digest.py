@@ -10,10 +10,11 @@ from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
 from tests.bot.conftest import STAFF, WORKING_DAY_MORNING, Harness
-from throughcare import access, delivery
-from throughcare.demo import demo_practitioner_id
-from throughcare.models import TelegramUpdate
-from throughcare.store import caseload
+from throughcare.access import accounts as access
+from throughcare.access import delivery
+from throughcare.cases.store import caseload
+from throughcare.db.models import TelegramUpdate
+from throughcare.demo.caseload import demo_practitioner_id
 
 BANK_HOLIDAY = dt.datetime(2026, 12, 25, 9, 0, tzinfo=WORKING_DAY_MORNING.tzinfo)  # Christmas Day, a Friday
 SUBSTITUTE_HOLIDAY = dt.datetime(2026, 12, 28, 9, 0, tzinfo=WORKING_DAY_MORNING.tzinfo)  # for Boxing Day

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 
 from bot.logs import PRISON_NUMBER, REDACTED, RedactSecrets
-from throughcare import identity
+from throughcare.access import identity
 
 SECRET = b"gateway-test-secret-0123456789"
 

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from tests.bot.conftest import STAFF, Harness, RunningGateway
-from throughcare.input_limits import MAX_MESSAGE_CHARS, TOO_LONG_REPLY
+from throughcare.access.input_limits import MAX_MESSAGE_CHARS, TOO_LONG_REPLY
 
 
 def test_an_over_long_message_gets_a_kind_reply_without_rasa(harness: Harness, gateway: RunningGateway) -> None:

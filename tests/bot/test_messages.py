@@ -9,7 +9,7 @@ from bot.access_handlers import SLOW_DOWN
 from bot.chat_handlers import COMMANDS, UNAVAILABLE
 from bot.render import CALLBACK_LIMIT, MESSAGE_LIMIT
 from tests.bot.conftest import STAFF, Harness, RunningGateway
-from throughcare import delivery
+from throughcare.access import delivery
 
 LONG_PAYLOAD = '/ask_protocol{"knowledge_item":"topic:release_planning_for_clients_on_a_prescription"}'
 

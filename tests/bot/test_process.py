@@ -14,10 +14,10 @@ import pytest
 from tests.bot.conftest import ADMIN, SECRET, STAFF
 from tests.bot.fake_telegram import FakeTelegram
 from tests.servers import free_port
-from throughcare import access
-from throughcare.db import Database
-from throughcare.knowledge import REPO_ROOT
-from throughcare.models import Role
+from throughcare.access import accounts as access
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.models import Role
 
 WEBHOOK_SECRET = "webhook-secret-0123456789"
 # Starting the gateway is imports and a database check: seconds, but a minute on a loaded CI machine. What the tests

@@ -9,7 +9,7 @@ import pytest
 from sqlalchemy import Column, Float, MetaData, String, Table, create_engine, insert, select
 
 from tests.bot.conftest import WORKING_DAY_MORNING, Harness
-from throughcare.models import ButtonPayload, GuidanceQuery, TelegramUpdate, week_of
+from throughcare.db.models import ButtonPayload, GuidanceQuery, TelegramUpdate, week_of
 
 DAY = dt.timedelta(days=1)
 EVENTS = Table("events", MetaData(), Column("sender_id", String(255)), Column("timestamp", Float))

@@ -13,8 +13,7 @@ import pytest
 
 from bot.settings import Settings
 from tests.bot.conftest import SECRET
-from throughcare.config import SettingsError
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT, SettingsError
 
 ENV = {"TELEGRAM_BOT_TOKEN": " 123:abc ", "DATABASE_URL": "sqlite://", "THROUGHCARE_SECRET": SECRET.decode()}
 

@@ -9,11 +9,15 @@ import httpx
 import pytest
 from sqlalchemy import select
 
-from throughcare import access, delivery, digest
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id
-from throughcare.models import AccessStatus, AuditEvent, DashboardSession, Role
-from throughcare.store import CaseError, add_staff, caseload
+from throughcare.access import accounts as access
+from throughcare.access import delivery
+from throughcare.cases.staff_members import add_staff
+from throughcare.cases.store import caseload
+from throughcare.db.engine import Database
+from throughcare.db.models import AccessStatus, AuditEvent, DashboardSession, Role
+from throughcare.demo.caseload import demo_practitioner_id
+from throughcare.errors import CaseError
+from throughcare.reporting import digest
 
 
 def _audit_actions(db: Database) -> list[str]:

@@ -7,12 +7,14 @@ import httpx
 from sqlalchemy import insert, select
 from typer.testing import CliRunner
 
-from throughcare import access, answers, store
+from throughcare.access import accounts as access
+from throughcare.cases import staff_members, store
 from throughcare.cli import app
-from throughcare.db import Database
-from throughcare.demo import demo_practitioner_id
-from throughcare.engine import next_steps
-from throughcare.models import AuditEvent, GuidanceQuery, Role, week_of
+from throughcare.db.engine import Database
+from throughcare.db.models import AuditEvent, GuidanceQuery, Role, week_of
+from throughcare.demo.caseload import demo_practitioner_id
+from throughcare.protocol import answers
+from throughcare.protocol.engine import next_steps
 
 
 def run(url: str, *args: str):  # type: ignore[no-untyped-def]
@@ -51,7 +53,7 @@ SECRET = b"cli-test-secret-0123456789abcdef"
 
 def test_staff_deactivate_ends_dashboard_sessions_and_links_and_is_audited(sqlite_url) -> None:  # type: ignore[no-untyped-def]
     db = Database.from_url(sqlite_url)
-    manager = store.add_staff(db, "Morgan", Role.manager)
+    manager = staff_members.add_staff(db, "Morgan", Role.manager)
     url = httpx.URL(access.dashboard_link(db, manager, SECRET))
     opened = access.open_dashboard_session(db, url.params["token"], url.params["nonce"], SECRET)
     assert opened is not None
@@ -76,7 +78,7 @@ def test_staff_deactivate_ends_dashboard_sessions_and_links_and_is_audited(sqlit
 
 def test_report_csv_counts_staff_and_unsigned_apart_and_neutralises_formulas(sqlite_url) -> None:  # type: ignore[no-untyped-def]
     db = Database.from_url(sqlite_url)
-    staff_id = store.add_staff(db, "Ash", Role.practitioner)
+    staff_id = staff_members.add_staff(db, "Ash", Role.practitioner)
     now = dt.datetime.now(dt.timezone.utc)
     with db.transaction() as session:
         session.execute(

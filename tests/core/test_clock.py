@@ -11,12 +11,17 @@ from typer.testing import CliRunner
 
 from actions.cases import ActionNextSteps
 from tests.actions.conftest import SECRET, make_runner
-from throughcare import answers, clock, identity, store
+from throughcare import clock
+from throughcare.access import identity
+from throughcare.cases import staff_members, store
 from throughcare.cli import app
-from throughcare.db import Database
-from throughcare.engine import next_steps
-from throughcare.knowledge import REPO_ROOT, Knowledge, default_knowledge
-from throughcare.models import ReferralRoute, Role
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.models import ReferralRoute, Role
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.knowledge.schema import Knowledge
+from throughcare.protocol import answers
+from throughcare.protocol.engine import next_steps
 
 UTC = dt.timezone.utc
 # 23:30 UTC on Monday 15 June 2026 is 00:30 BST on Tuesday 16 June: the hour in which a UTC host's date is a day
@@ -80,7 +85,7 @@ def test_a_frozen_clock_is_seen_from_worker_threads_and_released_after() -> None
 def _summer_night_client(url: str) -> int:
     """A client whose initial assessment is due on Monday 15 June (so overdue on the 16th), and a staff id."""
     db = Database.from_url(url)
-    staff_id = store.add_staff(db, "Sam", Role.practitioner)
+    staff_id = staff_members.add_staff(db, "Sam", Role.practitioner)
     store.record_referral(
         db, default_knowledge(), "A1234BC", ReferralRoute.self_referral, dt.date(2026, 6, 8), staff_id
     )

@@ -10,11 +10,10 @@ from collections.abc import Callable
 
 from sqlalchemy import select
 
-from throughcare import store
-from throughcare.db import Database
-from throughcare.engine import next_steps
-from throughcare.knowledge import default_knowledge
-from throughcare.models import (
+from throughcare import errors
+from throughcare.cases import open_steps, staff_members, store
+from throughcare.db.engine import Database
+from throughcare.db.models import (
     AuditEvent,
     ChecklistProgress,
     Client,
@@ -26,6 +25,8 @@ from throughcare.models import (
     Stage,
     StepStatus,
 )
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.protocol.engine import next_steps
 
 THREADS = 8
 ROUTE = ReferralRoute.staff_referral
@@ -52,11 +53,11 @@ def race(calls: list[Callable[[], object]]) -> list[object]:
 
 
 def staff(db: Database, count: int = THREADS) -> list[int]:
-    return [store.add_staff(db, f"Worker {n}", Role.practitioner) for n in range(count)]
+    return [staff_members.add_staff(db, f"Worker {n}", Role.practitioner) for n in range(count)]
 
 
 def names(db: Database) -> dict[int, str]:
-    return {s.id: s.display_name for s in store.list_staff(db)}
+    return {s.id: s.display_name for s in staff_members.list_staff(db)}
 
 
 def outcomes(results: list[object]) -> Counter[str]:
@@ -77,7 +78,7 @@ def test_eight_staff_referring_a_new_client_at_once_open_one_episode(database: D
     assert outcomes(results) == {"EpisodeFacts": 1, "AlreadyReferred": THREADS - 1}
     winner = workers[next(n for n, r in enumerate(results) if not isinstance(r, Exception))]
     told = f"A1234BC already has an open episode (referred by {names(database)[winner]} on"
-    assert all(told in str(r) for r in results if isinstance(r, store.AlreadyReferred))
+    assert all(told in str(r) for r in results if isinstance(r, errors.AlreadyReferred))
     assert len(rows(database, Episode)) == 1
     assert len(rows(database, AuditEvent, AuditEvent.action == "record_referral")) == 1
 
@@ -118,7 +119,7 @@ def test_eight_staff_marking_one_step_done_at_once_leave_one_mark(database: Data
     assert outcomes(results) == {"EpisodeFacts": 1, "AlreadyMarked": THREADS - 1}
     (mark,) = rows(database, ChecklistProgress)
     told = f"Already marked done by {names(database)[mark.by_staff_id]} at "
-    assert all(str(r).startswith(told) for r in results if isinstance(r, store.AlreadyMarked))
+    assert all(str(r).startswith(told) for r in results if isinstance(r, errors.AlreadyMarked))
     assert len(rows(database, AuditEvent, AuditEvent.action == "transfer.ndtms_form")) == 1
 
 
@@ -183,7 +184,7 @@ def test_steps_marked_while_the_daily_refresh_runs_are_each_listed_once(database
         )  # type: ignore[misc]
         for s, step in zip(workers, steps, strict=True)
     ]
-    refreshes = [lambda: store.refresh_open_steps(database, knowledge, today) for _ in range(4)]
+    refreshes = [lambda: open_steps.refresh_open_steps(database, knowledge, today) for _ in range(4)]
     results = race([call for pair in zip(marks, refreshes, strict=True) for call in pair])
 
     assert not [r for r in results if isinstance(r, Exception)]

@@ -13,9 +13,12 @@ import pytest
 
 from bot.settings import Settings as GatewaySettings
 from dashboard.__main__ import main as dashboard_main
-from throughcare import access, config, db, identity
-from throughcare.config import Settings, SettingsError
-from throughcare.knowledge import REPO_ROOT, KnowledgeError, load_knowledge
+from throughcare import config
+from throughcare.access import accounts as access
+from throughcare.access import identity
+from throughcare.config import REPO_ROOT, Settings, SettingsError
+from throughcare.db import engine as db
+from throughcare.knowledge.loader import KnowledgeError, load_knowledge
 
 STRONG = "s" * config.MIN_SECRET_LENGTH
 SETTINGS_NAMES = (
@@ -106,7 +109,7 @@ def test_no_silent_fallback_to_a_database_file_in_the_repository(bare: pytest.Mo
     assert cli.returncode == 2 and said.startswith("Set DATABASE_URL") and "Traceback" not in said
 
     bare.setenv("THROUGHCARE_DEMO", "1")
-    assert db.database_url() == f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
+    assert db.database_url() == f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db.engine'}"
     bare.setenv("DATABASE_URL", "postgresql+psycopg://x@db/throughcare")
     assert db.database_url() == "postgresql+psycopg://x@db/throughcare"
 
@@ -158,7 +161,7 @@ def test_sign_in_links_point_where_the_settings_say(bare: pytest.MonkeyPatch) ->
 
 # Reads of the environment allowed outside throughcare/config.py: Rasa's ${VARIABLES} in the endpoints file, as
 # Rasa reads them, and the location of the protocol documents for the grounding test.
-ALLOWED = {"throughcare/retention.py", "throughcare/grounding.py"}
+ALLOWED = {"throughcare/cases/retention.py", "throughcare/knowledge/grounding.py"}
 
 
 def test_settings_are_read_from_the_environment_in_one_place() -> None:

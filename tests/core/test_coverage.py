@@ -1,6 +1,6 @@
 """docs/coverage.md: every section of the protocol documents is covered by knowledge or reasoned out."""
 
-from throughcare import coverage
+from throughcare.knowledge import coverage
 
 MAP_HEAD = "## 001 — national guidance\n\n| section | covered by | left out because |\n| --- | --- | --- |\n"
 

@@ -2,10 +2,11 @@ import datetime as dt
 
 from sqlalchemy import func, select
 
-from throughcare import demo, induction
-from throughcare.db import Database
-from throughcare.knowledge import Knowledge
-from throughcare.models import TrainingRecord
+from throughcare.db.engine import Database
+from throughcare.db.models import TrainingRecord
+from throughcare.demo import caseload as demo
+from throughcare.induction import aid as induction
+from throughcare.knowledge.schema import Knowledge
 
 
 def test_a_reset_clears_every_table_even_after_the_induction_aid_was_used(

@@ -3,8 +3,8 @@ from dataclasses import replace
 
 import pytest
 
-from throughcare.engine import EpisodeFacts, next_steps, pending_steps, subject_plan
-from throughcare.models import ReferralRoute
+from throughcare.db.models import ReferralRoute
+from throughcare.protocol.engine import EpisodeFacts, next_steps, pending_steps, subject_plan
 
 REFERRED = EpisodeFacts(
     prison_number="A1234BC",

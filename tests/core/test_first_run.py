@@ -1,5 +1,5 @@
 """Production never touches demo data: the run scripts migrate and run, and on a database with no staff they say
-how to add the first administrator (throughcare/first_run.py). Only demo mode loads the demo caseload."""
+how to add the first administrator (throughcare/access/first_run.py). Only demo mode loads the demo caseload."""
 
 from __future__ import annotations
 
@@ -16,11 +16,11 @@ from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from tests.servers import free_port
+from throughcare.access.first_run import FIRST_ADMINISTRATOR, first_run_message, main
 from throughcare.cli import app
-from throughcare.db import Database
-from throughcare.first_run import FIRST_ADMINISTRATOR, first_run_message, main
-from throughcare.knowledge import REPO_ROOT
-from throughcare.models import Client, GuidanceQuery, StaffMember
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.models import Client, GuidanceQuery, StaffMember
 
 SECRET = "first-run-secret-0123456789"
 RUN_SCRIPTS = ("serve", "bot", "dashboard", "background-servers.sh", "env.sh")

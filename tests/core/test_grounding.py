@@ -1,11 +1,12 @@
-"""Every fact is grounded in the section it cites (throughcare/grounding.py)."""
+"""Every fact is grounded in the section it cites (throughcare/knowledge/grounding.py)."""
 
 from __future__ import annotations
 
 import pytest
 
-from throughcare import grounding
-from throughcare.knowledge import Grounding, Knowledge, Source, default_knowledge
+from throughcare.knowledge import grounding
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.knowledge.schema import Grounding, Knowledge, Source
 
 # The documents are not in the repository (only their facts, in our own words, are); on a machine without them
 # the check cannot be made, and says so rather than passing.
@@ -45,7 +46,7 @@ def test_figures_are_normalised(text: str, expected: set[tuple[str, str | None]]
 
 @needs_documents
 def test_every_covered_row_of_the_coverage_map_is_found_in_its_document() -> None:
-    from throughcare import coverage
+    from throughcare.knowledge import coverage
 
     rows = coverage.read_map(coverage.read_default_map())
     coverage.assign(default_knowledge(), rows)

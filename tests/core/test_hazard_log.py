@@ -5,7 +5,7 @@ from __future__ import annotations
 import ast
 import re
 
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 LOG = REPO_ROOT / "docs" / "clinical-safety.md"
 # `tests/x.py::test_a`, then `::test_b` for another test in the same file.

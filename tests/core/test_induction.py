@@ -6,18 +6,19 @@ import datetime as dt
 
 import pytest
 
-from throughcare import induction, store
-from throughcare.db import Database
-from throughcare.knowledge import Expansion, GlossaryTerm, Knowledge, Source
-from throughcare.models import Role
-from throughcare.store import CaseError
+from throughcare.cases import staff_members
+from throughcare.db.engine import Database
+from throughcare.db.models import Role
+from throughcare.errors import CaseError
+from throughcare.induction import aid as induction
+from throughcare.knowledge.schema import Expansion, GlossaryTerm, Knowledge, Source
 
 TODAY = dt.date(2026, 12, 2)
 
 
 @pytest.fixture
 def newcomer(database: Database) -> tuple[Database, int]:
-    return database, store.add_staff(database, "New Starter", Role.practitioner, "Recovery team A")
+    return database, staff_members.add_staff(database, "New Starter", Role.practitioner, "Recovery team A")
 
 
 def test_a_tour_shows_each_referenced_item_in_its_own_words_and_resumes(newcomer, knowledge: Knowledge) -> None:  # type: ignore[no-untyped-def]

@@ -6,10 +6,12 @@ from __future__ import annotations
 import datetime as dt
 
 from tests.conftest import statements
-from throughcare import induction, reports, store
-from throughcare.db import Database
-from throughcare.knowledge import Knowledge
-from throughcare.models import Role
+from throughcare.cases import staff_members
+from throughcare.db.engine import Database
+from throughcare.db.models import Role
+from throughcare.induction import aid as induction
+from throughcare.knowledge.schema import Knowledge
+from throughcare.reporting import reports
 
 TODAY = dt.date(2026, 12, 2)
 
@@ -29,7 +31,7 @@ def start_induction(db: Database, knowledge: Knowledge, staff: int) -> None:
 def add_starters(db: Database, knowledge: Knowledge, first: int, last: int) -> None:
     for n in range(first, last):
         team = f"Recovery team {'AB'[n % 2]}"
-        start_induction(db, knowledge, store.add_staff(db, f"Starter {n:02}", Role.practitioner, team))
+        start_induction(db, knowledge, staff_members.add_staff(db, f"Starter {n:02}", Role.practitioner, team))
 
 
 def test_the_report_runs_as_many_queries_for_thirty_staff_as_for_three(
@@ -52,7 +54,7 @@ def test_the_report_runs_as_many_queries_for_thirty_staff_as_for_three(
 def test_everyones_progress_is_each_persons_own(database: Database, knowledge: Knowledge) -> None:
     add_starters(database, knowledge, 0, 6)
     # Someone who has not started is left out.
-    store.add_staff(database, "Not Yet", Role.practitioner, "Recovery team A")
+    staff_members.add_staff(database, "Not Yet", Role.practitioner, "Recovery team A")
     everyone = induction.everyones_progress(database, knowledge, TODAY)
     assert [member.display_name for member, _ in everyone] == [f"Starter {n:02}" for n in range(6)]
     for member, mine in everyone:

@@ -20,9 +20,8 @@ from actions import events, induction, protocol, safeguarding
 from actions.parsing import SKIP_WORDS, skip_reason
 from actions.protocol import TERM_QUESTION, asked_phrase
 from rasa_components.normaliser import Normaliser
-from throughcare import input_limits, prison_numbers
-from throughcare.dates import DATE_PATTERN, DateNotUnderstood, find_date_text, parse_date
-from throughcare.input_limits import (
+from throughcare.access import input_limits
+from throughcare.access.input_limits import (
     MAX_BODY_BYTES,
     MAX_MESSAGE_CHARS,
     NO_WORDS_REPLY,
@@ -32,9 +31,11 @@ from throughcare.input_limits import (
     Refused,
     read_chat_request,
 )
-from throughcare.knowledge import Knowledge
-from throughcare.nlu_patterns import rasa_entity_data
-from throughcare.search import default_search
+from throughcare.cases import prison_numbers
+from throughcare.cases.dates import DATE_PATTERN, DateNotUnderstood, find_date_text, parse_date
+from throughcare.knowledge.nlu_patterns import rasa_entity_data
+from throughcare.knowledge.schema import Knowledge
+from throughcare.knowledge.search import default_search
 
 SIZE = 100_000
 BOUND_SECONDS = 1.0

@@ -5,7 +5,7 @@ import pytest
 from typer.testing import CliRunner
 
 from throughcare.cli import app
-from throughcare.knowledge import DEFAULT_KNOWLEDGE_DIR, KnowledgeError, load_knowledge
+from throughcare.knowledge.loader import DEFAULT_KNOWLEDGE_DIR, KnowledgeError, load_knowledge
 
 
 def test_the_knowledge_base_covers_what_the_foundation_needs(knowledge) -> None:
@@ -86,8 +86,8 @@ def test_validate_command_passes_on_the_shipped_knowledge() -> None:
 def test_clinical_timescales_carry_the_clinical_note(knowledge) -> None:
     import datetime as dt
 
-    from throughcare import answers
-    from throughcare.engine import EpisodeFacts
+    from throughcare.protocol import answers
+    from throughcare.protocol.engine import EpisodeFacts
 
     facts = EpisodeFacts(
         prison_number="A1234BC",

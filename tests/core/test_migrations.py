@@ -11,8 +11,8 @@ from sqlalchemy import Engine, create_engine, text
 from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import postgres_schema
-from throughcare.migrate import upgrade
-from throughcare.models import Base
+from throughcare.db.migrate import upgrade
+from throughcare.db.models import Base
 
 EPISODE = (
     "INSERT INTO episode (id, client_id, referral_date, referral_route, stage, on_prescription, parole_case,"

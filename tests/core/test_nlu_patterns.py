@@ -5,10 +5,10 @@ import re
 import pytest
 import yaml
 
-from throughcare.knowledge import Knowledge
-from throughcare.models import ReferralRoute
-from throughcare.nlu_patterns import event_words, rasa_entity_data, referral_route_words, ruler_patterns
-from throughcare.store import EVENTS
+from throughcare.cases.store import EVENTS
+from throughcare.db.models import ReferralRoute
+from throughcare.knowledge.nlu_patterns import event_words, rasa_entity_data, referral_route_words, ruler_patterns
+from throughcare.knowledge.schema import Knowledge
 
 
 def entity_match(knowledge: Knowledge, entity: str, text: str) -> list[tuple[str, str]]:

@@ -5,7 +5,7 @@ from dataclasses import replace
 
 import pytest
 
-from throughcare.engine import EpisodeFacts, NextStep, next_steps
+from throughcare.protocol.engine import EpisodeFacts, NextStep, next_steps
 
 TODAY = dt.date(2027, 3, 1)
 IN_TREATMENT = EpisodeFacts(

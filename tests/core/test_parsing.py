@@ -2,8 +2,9 @@ import datetime as dt
 
 import pytest
 
-from throughcare import identity, prison_numbers
-from throughcare.dates import DateNotUnderstood, find_date_text, parse_date
+from throughcare.access import identity
+from throughcare.cases import prison_numbers
+from throughcare.cases.dates import DateNotUnderstood, find_date_text, parse_date
 
 MONDAY = dt.date(2026, 11, 23)
 

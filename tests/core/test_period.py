@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from throughcare.reports import Period
+from throughcare.reporting.reports import Period
 
 D = dt.date
 

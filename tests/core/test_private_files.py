@@ -10,8 +10,8 @@ from pathlib import Path
 
 import pytest
 
-from throughcare.db import Database
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
 
 PERMISSIVE = 0o022  # a common default: new files readable by everyone
 
@@ -58,7 +58,7 @@ def test_a_database_any_server_opens_is_owner_only_with_its_write_ahead_log(tmp_
 def test_logs_secret_and_databases_under_the_run_scripts_are_owner_only(tmp_path: Path) -> None:
     # A checkout made before the scripts set a umask: its database was readable by everyone.
     (tmp_path / "var").mkdir()
-    older = tmp_path / "var" / "throughcare.db"
+    older = tmp_path / "var" / "throughcare.db.engine"
     older.write_bytes(b"")
     older.chmod(0o644)
     (tmp_path / ".venv").symlink_to(REPO_ROOT / ".venv")

@@ -9,11 +9,10 @@ import io
 import pytest
 from sqlalchemy import insert, select
 
-from throughcare import reports, review, store
-from throughcare.db import Database
-from throughcare.engine import next_steps
-from throughcare.knowledge import default_knowledge
-from throughcare.models import (
+from throughcare import errors
+from throughcare.cases import staff_members, store
+from throughcare.db.engine import Database
+from throughcare.db.models import (
     AuditEvent,
     ChecklistProgress,
     Client,
@@ -27,6 +26,9 @@ from throughcare.models import (
     StepStatus,
     week_of,
 )
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.protocol.engine import next_steps
+from throughcare.reporting import reports, review
 
 D = dt.date
 
@@ -37,8 +39,8 @@ def at(day: str, hour: int = 10) -> dt.datetime:
 
 @pytest.fixture
 def log(database: Database) -> tuple[Database, int, int]:
-    a = store.add_staff(database, "Ash", Role.practitioner, "Team X")
-    b = store.add_staff(database, "Bo", Role.practitioner, "Team Y")
+    a = staff_members.add_staff(database, "Ash", Role.practitioner, "Team X")
+    b = staff_members.add_staff(database, "Bo", Role.practitioner, "Team Y")
     rows = [  # week of Mon 2 Nov: t1 twice, t2 once, one fallback; week of 9 Nov: t1 once, one fallback
         (at("2026-11-02"), a, "what is t1", "topic:t1", False),
         (at("2026-11-04"), a, "t1 again", "topic:t1", False),
@@ -129,7 +131,7 @@ def _episode(session, number: str, referral: str, ia=None, triage=None, released
 
 @pytest.fixture
 def cases(database: Database) -> Database:
-    store.add_staff(database, "Ash", Role.practitioner)
+    staff_members.add_staff(database, "Ash", Role.practitioner)
     with database.transaction() as session:
         _episode(session, "A1000AA", "2026-06-29", ia="2026-07-01", triage="2026-07-08")
         # Across the late May bank holiday (Mon 25 May): 5 working days, so within the 5-day timescale.
@@ -179,7 +181,7 @@ def test_assessment_times_count_working_days(cases: Database, knowledge) -> None
 def test_overdue_reports_match_the_engine_client_by_client(demo_database: Database, today: dt.date, knowledge) -> None:  # type: ignore[no-untyped-def]
     by_worker = {row[0]: row[2] for row in reports.overdue_by_worker(demo_database, today).rows}
     expected: dict[str, int] = {}
-    for staff in store.list_staff(demo_database):
+    for staff in staff_members.list_staff(demo_database):
         for facts in store.caseload(demo_database, staff.id):
             overdue = sum(1 for step in next_steps(facts, knowledge, today) if step.overdue)
             if overdue:
@@ -223,16 +225,16 @@ def test_review_marks_gaps_and_exports_are_audited(log) -> None:  # type: ignore
     with db.transaction() as session:
         actions = [(e.entity, e.action) for e in session.scalars(select(AuditEvent).order_by(AuditEvent.id))]
     assert actions[-3:] == [("query_review", "mark"), ("query_review", "mark"), ("export", "mds")]
-    with pytest.raises(store.CaseError):
+    with pytest.raises(errors.CaseError):
         review.mark_query(db, 999_999, ReviewMark.answered_well, None, a)
 
 
 def test_community_engagement_is_recorded_only_after_release(cases: Database, knowledge) -> None:  # type: ignore[no-untyped-def]
-    with pytest.raises(store.CaseError, match="isn't released"):
+    with pytest.raises(errors.CaseError, match="isn't released"):
         store.record_event(
             cases, default_knowledge(), "A1000AA", "community_engagement", D(2026, 7, 9), 1, D(2026, 7, 10)
         )
-    with pytest.raises(store.CaseError, match="before the release"):
+    with pytest.raises(errors.CaseError, match="before the release"):
         store.record_event(
             cases, default_knowledge(), "A4000AA", "community_engagement", D(2026, 6, 30), 1, D(2026, 7, 10)
         )

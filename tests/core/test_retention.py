@@ -14,11 +14,12 @@ from sqlalchemy import Column, Float, Integer, MetaData, String, Table, Text, cr
 from sqlalchemy.engine import make_url
 from typer.testing import CliRunner
 
-from throughcare import delivery, retention, store
+from throughcare.access import delivery
+from throughcare.cases import audit_trail, retention, staff_members
 from throughcare.cli import app
-from throughcare.db import Database
-from throughcare.knowledge import REPO_ROOT
-from throughcare.models import (
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.models import (
     AuditEvent,
     ButtonPayload,
     DashboardSession,
@@ -66,7 +67,7 @@ def add_query(db: Database, at: dt.datetime, text: str, reviewer: int | None = N
         session.flush()
         if reviewer is not None:
             session.add(QueryReview(query_id=query.id, mark=ReviewMark.knowledge_gap, by_staff_id=reviewer, at=at))
-            store.audit(session, reviewer, "query_review", query.id, "mark", None, {"mark": "knowledge_gap"})
+            audit_trail.audit(session, reviewer, "query_review", query.id, "mark", None, {"mark": "knowledge_gap"})
         return query.id
 
 
@@ -95,7 +96,7 @@ def count(db: Database, model: type) -> int:
 
 
 def test_the_query_log_and_its_reviews_go_after_their_time_and_the_audit_trail_stays(database: Database) -> None:
-    manager = store.add_staff(database, "Manager", Role.manager)
+    manager = staff_members.add_staff(database, "Manager", Role.manager)
     add_query(database, NOW - 200 * DAY, "what's next for A1234BC", reviewer=manager)
     add_query(database, NOW - 190 * DAY, "when is the IA due for B2345CD")
     add_query(database, NOW - 170 * DAY, "what does TTG mean", reviewer=manager)
@@ -110,7 +111,7 @@ def test_the_query_log_and_its_reviews_go_after_their_time_and_the_audit_trail_s
 
 
 def test_gateway_records_go_after_their_own_shorter_time(database: Database) -> None:
-    staff_id = store.add_staff(database, "Practitioner", Role.practitioner)
+    staff_id = staff_members.add_staff(database, "Practitioner", Role.practitioner)
     add_gateway_rows(database, staff_id, NOW - 40 * DAY, 1)
     add_gateway_rows(database, staff_id, NOW - 20 * DAY, 2)
     add_gateway_rows(database, staff_id, NOW - 1 * DAY, 3)
@@ -134,7 +135,7 @@ def test_gateway_records_go_after_their_own_shorter_time(database: Database) -> 
 
 
 def test_before_a_day_deletes_everything_older_than_that_day_and_nothing_of_it(database: Database) -> None:
-    staff_id = store.add_staff(database, "Practitioner", Role.practitioner)
+    staff_id = staff_members.add_staff(database, "Practitioner", Role.practitioner)
     day = (NOW - 10 * DAY).astimezone(retention.LONDON).date()
     start = dt.datetime.combine(day, dt.time(0), retention.LONDON)
     add_query(database, start - dt.timedelta(minutes=1), "just before")
@@ -267,7 +268,7 @@ def test_without_a_day_the_purge_keeps_each_store_for_its_retention_period(sqlit
     db = Database.from_url(sqlite_url)
     add_query(db, NOW - 200 * DAY, "seven months ago")
     add_query(db, NOW - 150 * DAY, "five months ago")
-    staff_id = store.add_staff(db, "Practitioner", Role.practitioner)
+    staff_id = staff_members.add_staff(db, "Practitioner", Role.practitioner)
     add_gateway_rows(db, staff_id, NOW - 40 * DAY, 1)
     add_gateway_rows(db, staff_id, NOW - 20 * DAY, 2)
     endpoints = tmp_path / "endpoints.yml"

@@ -2,8 +2,8 @@
 
 import pytest
 
-from throughcare.knowledge import default_knowledge
-from throughcare.search import default_search
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.knowledge.search import default_search
 
 
 @pytest.mark.parametrize(

@@ -8,10 +8,10 @@ from sqlalchemy import func, select
 from sqlalchemy.exc import IntegrityError
 
 from tests.conftest import statements
-from throughcare import store
-from throughcare.demo import demo_practitioner_id, load_demo_data
-from throughcare.knowledge import default_knowledge
-from throughcare.models import (
+from throughcare import clock, errors
+from throughcare.cases import query_log, staff_members, store
+from throughcare.db import models
+from throughcare.db.models import (
     AuditEvent,
     ChecklistProgress,
     Client,
@@ -23,6 +23,8 @@ from throughcare.models import (
     StepStatus,
     week_of,
 )
+from throughcare.demo.caseload import demo_practitioner_id, load_demo_data
+from throughcare.knowledge.loader import default_knowledge
 
 
 def first_referred(db) -> str:  # type: ignore[no-untyped-def]
@@ -50,9 +52,9 @@ def test_prison_numbers_are_found_whatever_their_case(demo_database) -> None:
 
 
 def test_unknown_and_malformed_prison_numbers_are_refused_kindly(demo_database) -> None:
-    with pytest.raises(store.UnknownClient, match="can't find Z9999ZZ"):
+    with pytest.raises(errors.UnknownClient, match="can't find Z9999ZZ"):
         store.episode_facts(demo_database, "Z9999ZZ")
-    with pytest.raises(store.CaseError, match="one letter, four digits and two letters"):
+    with pytest.raises(errors.CaseError, match="one letter, four digits and two letters"):
         store.episode_facts(demo_database, "A123BC")
 
 
@@ -83,7 +85,7 @@ def test_impossible_dates_change_nothing(demo_database, today, event, days, mess
     number = first_referred(demo_database)
     audits = count(demo_database, AuditEvent)
     before = store.episode_facts(demo_database, number)
-    with pytest.raises(store.CaseError, match=message):
+    with pytest.raises(errors.CaseError, match=message):
         store.record_event(
             demo_database,
             default_knowledge(),
@@ -123,7 +125,7 @@ def test_checklist_marks_are_recorded_replaced_and_audited(demo_database) -> Non
 
 
 def test_a_skip_needs_a_reason(demo_database) -> None:
-    with pytest.raises(store.CaseError, match="needs a reason"):
+    with pytest.raises(errors.CaseError, match="needs a reason"):
         store.mark_step(
             demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, 1, "  "
         )
@@ -133,7 +135,7 @@ def test_a_skip_needs_a_reason(demo_database) -> None:
 def test_a_failed_update_leaves_nothing_half_written(demo_database, today) -> None:
     number = first_referred(demo_database)
     audits = count(demo_database, AuditEvent)
-    with pytest.raises(store.CaseError):
+    with pytest.raises(errors.CaseError):
         # The date check fails after the episode is demo_database: the whole transaction must roll back.
         store.record_event(
             demo_database, default_knowledge(), number, "review", today, demo_practitioner_id(demo_database), today
@@ -143,21 +145,21 @@ def test_a_failed_update_leaves_nothing_half_written(demo_database, today) -> No
 
 def test_referral_opens_an_episode_once_and_a_second_referral_is_told_whose_it_is(demo_database, today) -> None:
     staff = demo_practitioner_id(demo_database)
-    colleague = store.add_staff(demo_database, "Sam Okafor", Role.practitioner)
+    colleague = staff_members.add_staff(demo_database, "Sam Okafor", Role.practitioner)
     facts = store.record_referral(
-        demo_database, default_knowledge(), "k7777zz", store.ReferralRoute.staff_referral, today, staff
+        demo_database, default_knowledge(), "k7777zz", models.ReferralRoute.staff_referral, today, staff
     )
     assert (facts.prison_number, facts.stage) == ("K7777ZZ", "referred")
-    with pytest.raises(store.AlreadyReferred) as again:
+    with pytest.raises(errors.AlreadyReferred) as again:
         store.record_referral(
-            demo_database, default_knowledge(), "K7777ZZ", store.ReferralRoute.staff_referral, today, colleague
+            demo_database, default_knowledge(), "K7777ZZ", models.ReferralRoute.staff_referral, today, colleague
         )
     assert str(again.value).startswith(
         f"K7777ZZ already has an open episode (referred by Demo Practitioner on {today:%a} {today.day} {today:%b %Y})"
     )
-    with pytest.raises(store.AlreadyReferred, match=r"\(referred by you on"):
+    with pytest.raises(errors.AlreadyReferred, match=r"\(referred by you on"):
         store.record_referral(
-            demo_database, default_knowledge(), "K7777ZZ", store.ReferralRoute.staff_referral, today, staff
+            demo_database, default_knowledge(), "K7777ZZ", models.ReferralRoute.staff_referral, today, staff
         )
     with demo_database.transaction() as session:
         assert (
@@ -170,14 +172,14 @@ def test_referral_opens_an_episode_once_and_a_second_referral_is_told_whose_it_i
 
 def test_marking_a_step_as_it_already_is_says_who_did_it_and_when_and_changes_nothing(demo_database) -> None:
     staff = demo_practitioner_id(demo_database)
-    colleague = store.add_staff(demo_database, "Sam Okafor", Role.practitioner)
+    colleague = staff_members.add_staff(demo_database, "Sam Okafor", Role.practitioner)
     store.mark_step(demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.done, staff)
     audits, steps = count(demo_database, AuditEvent), count(demo_database, OpenStep)
     with demo_database.transaction() as session:
         marked = session.scalars(select(ChecklistProgress).where(ChecklistProgress.step_id == "ndtms_form")).one()
-        at = (marked.at if marked.at.tzinfo else marked.at.replace(tzinfo=dt.timezone.utc)).astimezone(store.LONDON)
+        at = (marked.at if marked.at.tzinfo else marked.at.replace(tzinfo=dt.timezone.utc)).astimezone(clock.LONDON)
 
-    with pytest.raises(store.AlreadyMarked) as again:
+    with pytest.raises(errors.AlreadyMarked) as again:
         store.mark_step(
             demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.done, colleague
         )
@@ -189,7 +191,7 @@ def test_marking_a_step_as_it_already_is_says_who_did_it_and_when_and_changes_no
         demo_database, default_knowledge(), "A1234BC", "transfer", "ndtms_form", StepStatus.skipped, colleague, "moved"
     )
     assert facts.progress[("transfer", "ndtms_form")] == "skipped"
-    with pytest.raises(store.AlreadyMarked, match=r'^Already marked skipped by you at .* \(reason: "moved"\)'):
+    with pytest.raises(errors.AlreadyMarked, match=r'^Already marked skipped by you at .* \(reason: "moved"\)'):
         store.mark_step(
             demo_database,
             default_knowledge(),
@@ -226,7 +228,7 @@ def test_a_step_not_in_the_checklist_or_not_for_this_client_is_refused_and_chang
     number = not_on_a_prescription(demo_database)
     before = store.episode_facts(demo_database, number)
     audits, steps = count(demo_database, AuditEvent), count(demo_database, OpenStep)
-    with pytest.raises(store.NotAStep, match=message):
+    with pytest.raises(errors.NotAStep, match=message):
         store.mark_step(
             demo_database,
             default_knowledge(),
@@ -241,8 +243,8 @@ def test_a_step_not_in_the_checklist_or_not_for_this_client_is_refused_and_chang
 
 
 def test_a_failing_statement_puts_no_client_details_in_its_error_or_the_log(database, today, caplog) -> None:
-    staff = store.add_staff(database, "Sam Okafor", Role.practitioner)
-    store.record_referral(database, default_knowledge(), "A1234BC", store.ReferralRoute.staff_referral, today, staff)
+    staff = staff_members.add_staff(database, "Sam Okafor", Role.practitioner)
+    store.record_referral(database, default_knowledge(), "A1234BC", models.ReferralRoute.staff_referral, today, staff)
     # What the engine logs of each statement when its logging is turned up, as an operator might to find a fault.
     caplog.set_level(logging.INFO, logger="sqlalchemy.engine")
     with pytest.raises(IntegrityError) as failed, database.transaction() as session:
@@ -254,7 +256,7 @@ def test_a_failing_statement_puts_no_client_details_in_its_error_or_the_log(data
 
 
 def test_every_query_is_logged(demo_database) -> None:
-    store.log_query(
+    query_log.log_query(
         demo_database,
         staff_id=None,
         conversation_id="c1",
@@ -276,18 +278,18 @@ def test_every_query_is_logged(demo_database) -> None:
 
 def test_inactive_staff_are_not_recognised(demo_database) -> None:
     staff = demo_practitioner_id(demo_database)
-    assert store.staff_member(demo_database, staff).display_name == "Demo Practitioner"
+    assert staff_members.staff_member(demo_database, staff).display_name == "Demo Practitioner"
     with demo_database.transaction() as session:
-        session.get(store.StaffMember, staff).active = False
-    assert store.staff_member(demo_database, staff) is None
+        session.get(models.StaffMember, staff).active = False
+    assert staff_members.staff_member(demo_database, staff) is None
 
 
 @pytest.mark.parametrize(
     ("route", "first", "within_days"),
     [
-        (store.ReferralRoute.illicit_use, "illicit_use_visit", 3),  # 72 hours: by the end of the third day
-        (store.ReferralRoute.positive_drug_test, "illicit_use_visit", 3),
-        (store.ReferralRoute.community_team, "initial_assessment", 9),  # 5 working days, with a weekend or two
+        (models.ReferralRoute.illicit_use, "illicit_use_visit", 3),  # 72 hours: by the end of the third day
+        (models.ReferralRoute.positive_drug_test, "illicit_use_visit", 3),
+        (models.ReferralRoute.community_team, "initial_assessment", 9),  # 5 working days, with a weekend or two
     ],
 )
 def test_a_referral_keeps_its_route_and_opens_that_routes_first_step(demo_database, today, route, first, within_days):  # type: ignore[no-untyped-def]

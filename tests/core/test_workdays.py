@@ -2,7 +2,7 @@ import datetime as dt
 
 import pytest
 
-from throughcare.workdays import add_working_days, is_working_day, working_days_between
+from throughcare.protocol.workdays import add_working_days, is_working_day, working_days_between
 
 
 @pytest.mark.parametrize(

@@ -23,10 +23,10 @@ from sqlalchemy import select
 from dashboard import session
 from dashboard.app import create_app
 from tests.conftest import SqliteTemplates
-from throughcare import access
-from throughcare.db import Database
-from throughcare.knowledge import Knowledge
-from throughcare.models import StaffMember
+from throughcare.access import accounts as access
+from throughcare.db.engine import Database
+from throughcare.db.models import StaffMember
+from throughcare.knowledge.schema import Knowledge
 
 # A Wednesday in the second half of the year: the demo's released clients fall in both half years.
 TODAY = dt.date(2026, 12, 2)
@@ -78,7 +78,7 @@ def _staff_id(db: Database, name: str) -> int:
 def dashboard(
     tmp_path_factory: pytest.TempPathFactory, sqlite_templates: SqliteTemplates, knowledge: Knowledge
 ) -> Iterator[Dashboard]:
-    db = Database.from_url(sqlite_templates.copy(tmp_path_factory.mktemp("dashboard") / "throughcare.db", TODAY))
+    db = Database.from_url(sqlite_templates.copy(tmp_path_factory.mktemp("dashboard") / "throughcare.db.engine", TODAY))
     port = _free_port()
     app = create_app(db, knowledge, SECRET, today=lambda: TODAY)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws="none", log_level="warning"))

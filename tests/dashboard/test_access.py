@@ -12,11 +12,14 @@ import pytest
 from dashboard import session
 from dashboard.app import PLOTLY_JS
 from tests.dashboard.conftest import SECRET, Dashboard
-from throughcare import access, identity, review, store
-from throughcare.access import DASHBOARD_LINK_SECONDS
-from throughcare.models import Role, StaffMember
-from throughcare.reports import Period, QueryFilter
-from throughcare.store import CaseError
+from throughcare.access import accounts as access
+from throughcare.access import identity
+from throughcare.access.accounts import DASHBOARD_LINK_SECONDS
+from throughcare.cases import staff_members
+from throughcare.db.models import Role, StaffMember
+from throughcare.errors import CaseError
+from throughcare.reporting import review
+from throughcare.reporting.reports import Period, QueryFilter
 
 DENIED = "This link has expired or isn't valid. Ask the assistant for a new one"
 # Only a signed-in page shows these; a refusal carrying any of them would be a leak.
@@ -229,7 +232,7 @@ def test_withdrawing_telegram_access_ends_dashboard_sessions_and_links_at_once(
 
 
 def test_deactivating_a_manager_ends_their_sessions_and_links_at_once(dashboard: Dashboard) -> None:
-    staff_id = store.add_staff(dashboard.db, "Dana Departing", Role.manager, "Management")
+    staff_id = staff_members.add_staff(dashboard.db, "Dana Departing", Role.manager, "Management")
     unused_link = dashboard.link(staff_id)
     with dashboard.client(staff_id) as client:
         assert client.get("/").status_code == 200

@@ -11,9 +11,9 @@ from playwright.sync_api import Browser, Page, expect
 from sqlalchemy import select
 
 from tests.dashboard.conftest import Dashboard
-from throughcare import reports, review
-from throughcare.models import AuditEvent
-from throughcare.reports import Period, QueryFilter
+from throughcare.db.models import AuditEvent
+from throughcare.reporting import reports, review
+from throughcare.reporting.reports import Period, QueryFilter
 
 
 def default_filter(dashboard: Dashboard) -> QueryFilter:

@@ -11,9 +11,9 @@ import pytest
 from playwright.sync_api import Browser, BrowserContext, Page
 
 from tests.dashboard.conftest import Dashboard
-from throughcare import review
-from throughcare.models import ReviewMark
-from throughcare.reports import Period, QueryFilter
+from throughcare.db.models import ReviewMark
+from throughcare.reporting import review
+from throughcare.reporting.reports import Period, QueryFilter
 
 WIDTHS = {"desktop": (1280, 800), "phone": (390, 844)}
 PAGES = {"overview": "/", "queries": "/queries", "fell-back": "/queries?fell_back=yes", "gaps": "/gaps"}

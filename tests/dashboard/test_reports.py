@@ -13,9 +13,11 @@ from sqlalchemy import select, update
 
 from dashboard.labels import day
 from tests.dashboard.conftest import Dashboard
-from throughcare import induction, reports, review, store
-from throughcare.models import AuditEvent, GuidanceQuery, OpenStep, Role, week_of
-from throughcare.reports import Period, QueryFilter, Report
+from throughcare.cases import open_steps, staff_members
+from throughcare.db.models import AuditEvent, GuidanceQuery, OpenStep, Role, week_of
+from throughcare.induction import aid as induction
+from throughcare.reporting import reports, review
+from throughcare.reporting.reports import Period, QueryFilter, Report
 
 
 def latest_export(dashboard: Dashboard) -> AuditEvent:
@@ -123,7 +125,7 @@ def test_the_knowledge_gaps_download_is_the_cores_yaml_and_is_audited(dashboard:
 
 def test_managers_see_their_teams_induction_progress(dashboard: Dashboard) -> None:
     db, knowledge, today = dashboard.db, dashboard.knowledge, dashboard.today
-    newcomer = store.add_staff(db, "Nia Newstart", Role.practitioner, "Recovery team B")
+    newcomer = staff_members.add_staff(db, "Nia Newstart", Role.practitioner, "Recovery team B")
     first = next(iter(knowledge.tours))
     induction.open_tour(db, knowledge, newcomer, first)
     scenario = next(iter(knowledge.scenarios.values()))
@@ -143,7 +145,7 @@ def test_the_induction_table_shows_one_teams_new_starters(dashboard: Dashboard) 
     db, knowledge, today = dashboard.db, dashboard.knowledge, dashboard.today
     for name, team in (("Ola Onboard", "Recovery team A"), ("Bea Beginner", "Recovery team B")):
         induction.open_tour(
-            db, knowledge, store.add_staff(db, name, Role.practitioner, team), next(iter(knowledge.tours))
+            db, knowledge, staff_members.add_staff(db, name, Role.practitioner, team), next(iter(knowledge.tours))
         )
     team_b = reports.induction_progress(db, knowledge, today, "Recovery team B")
     assert team_b.rows and {row[1] for row in team_b.rows} == {"Recovery team B"}
@@ -164,7 +166,7 @@ def test_the_induction_table_shows_one_teams_new_starters(dashboard: Dashboard) 
 
 def test_the_overdue_figures_say_when_the_open_steps_were_worked_out(dashboard: Dashboard) -> None:
     # The demo's open steps were worked out on the day it was loaded, the dashboard's today.
-    assert store.open_steps_computed_on(dashboard.db) == dashboard.today
+    assert open_steps.open_steps_computed_on(dashboard.db) == dashboard.today
     with dashboard.client(dashboard.manager_id) as client:
         current = " ".join(html.unescape(client.get("/").text).split())
         # Three days without the daily refresh: the same figures say how old they are and what to do.

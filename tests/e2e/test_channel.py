@@ -14,8 +14,8 @@ from sqlalchemy import select
 from tests.fuzz import rss_mb
 from tests.servers import Assistant
 from throughcare import chat
-from throughcare.input_limits import LONG_WORD_REPLY, MAX_MESSAGE_CHARS, NO_WORDS_REPLY, TOO_LONG_REPLY
-from throughcare.models import GuidanceQuery
+from throughcare.access.input_limits import LONG_WORD_REPLY, MAX_MESSAGE_CHARS, NO_WORDS_REPLY, TOO_LONG_REPLY
+from throughcare.db.models import GuidanceQuery
 
 pytestmark = pytest.mark.rasa
 # The door is the same whatever stores the conversation; only what reaches the stores differs between profiles.

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 FILES = sorted((REPO_ROOT / "tests" / "conversations").glob("*.yml"))
 

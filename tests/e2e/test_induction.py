@@ -6,8 +6,8 @@ import uuid
 
 import pytest
 
-from throughcare import induction
-from throughcare.knowledge import default_knowledge
+from throughcare.induction import aid as induction
+from throughcare.knowledge.loader import default_knowledge
 
 pytestmark = pytest.mark.rasa
 

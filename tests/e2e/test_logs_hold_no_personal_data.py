@@ -12,8 +12,9 @@ import httpx
 import pytest
 
 from tests.servers import SECRET
-from throughcare import identity, prison_numbers, retention
-from throughcare.demo import demo_practitioner_id
+from throughcare.access import identity
+from throughcare.cases import prison_numbers, retention
+from throughcare.demo.caseload import demo_practitioner_id
 
 pytestmark = pytest.mark.rasa
 

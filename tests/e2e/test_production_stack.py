@@ -28,7 +28,7 @@ import pytest
 
 from tests.servers import SECRET
 from tests.stack import HEADER, Stack, production_stack, wait_for
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 RASA_SERVERS = ("rasa1", "rasa2")
 ACTION_SERVERS = ("actions1", "actions2")

@@ -6,9 +6,9 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from throughcare import store
-from throughcare.knowledge import default_knowledge
-from throughcare.models import Episode, GuidanceQuery, ReferralRoute
+from throughcare.cases import store
+from throughcare.db.models import Episode, GuidanceQuery, ReferralRoute
+from throughcare.knowledge.loader import default_knowledge
 
 pytestmark = pytest.mark.rasa
 

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.servers import MODEL, SECRET, free_port, wait_until_up
-from throughcare.db import Database
-from throughcare.knowledge import REPO_ROOT
-from throughcare.models import StaffMember
+from throughcare.config import REPO_ROOT
+from throughcare.db.engine import Database
+from throughcare.db.models import StaffMember
 
 pytestmark = pytest.mark.rasa
 LOOPBACK = "0100007F"  # 127.0.0.1 as /proc/net/tcp writes it

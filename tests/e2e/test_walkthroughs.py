@@ -7,10 +7,10 @@ import uuid
 import pytest
 from sqlalchemy import select
 
-from throughcare import store
-from throughcare.engine import applicable_steps
-from throughcare.knowledge import default_knowledge
-from throughcare.models import Client, Episode
+from throughcare.cases import store
+from throughcare.db.models import Client, Episode
+from throughcare.knowledge.loader import default_knowledge
+from throughcare.protocol.engine import applicable_steps
 
 pytestmark = pytest.mark.rasa
 PROCEDURES = sorted(default_knowledge().procedures)

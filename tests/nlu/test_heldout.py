@@ -5,7 +5,7 @@ from pathlib import Path
 
 import yaml
 
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 HELDOUT = REPO_ROOT / "tests" / "nlu" / "heldout.yml"
 ANNOTATION = re.compile(r"\[(?P<text>[^\]]+)\](?:\((?P<short>[^)]+)\)|\{[^}]*\})")

@@ -9,7 +9,7 @@ import pytest
 import yaml
 
 from tests.rasa.test_rasa_project import ENV
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 pytestmark = pytest.mark.rasa
 

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from throughcare.knowledge import REPO_ROOT
+from throughcare.config import REPO_ROOT
 
 pytestmark = pytest.mark.rasa
 RASA = REPO_ROOT / ".venv-rasa" / "bin" / "rasa"

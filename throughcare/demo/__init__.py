@@ -1,0 +1,1 @@
+"""Synthetic demo data, loaded only by `make demo` (demo mode)."""
