@@ -152,8 +152,6 @@ ENTITIES = (
     "date",
     "checklist",
     "term",
-    "substance",
-    "prison",
     "knowledge_item",
     "induction",
     "induction_item",

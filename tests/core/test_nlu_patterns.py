@@ -76,9 +76,9 @@ def test_the_generated_rasa_data_is_valid_nlu_yaml_with_prison_number_event_and_
     assert synonyms == {e.name for e in knowledge.vocabulary.events} | routes
 
 
-def test_the_entity_ruler_carries_checklists_terms_substances_and_prisons(knowledge: Knowledge) -> None:
+def test_the_entity_ruler_carries_checklists_and_terms_only(knowledge: Knowledge) -> None:
     labels = {p["label"] for p in ruler_patterns(knowledge)}
-    assert labels == {"checklist", "term", "substance", "prison"}
+    assert labels == {"checklist", "term"}
 
 
 @pytest.mark.parametrize(

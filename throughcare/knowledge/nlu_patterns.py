@@ -1,7 +1,7 @@
 """What the NLU recognises by rule, generated from the knowledge base: no entity is learnt.
 
 Two files come out of it:
-- spaCy entity-ruler patterns for checklists, substances, prisons and glossary terms (Rasa cannot download
+- spaCy entity-ruler patterns for checklists and glossary terms (Rasa cannot download
   a spaCy model here, so the project builds a blank English pipeline whose only component is this ruler);
 - Rasa NLU data read by Rasa's RegexEntityExtractor, which matches the raw text: the prison-number pattern,
   one pattern for the event words with synonyms giving each its event, and the date pattern from
@@ -33,17 +33,11 @@ def _phrases(label: str, names: list[str]) -> Iterator[dict]:
 
 
 def ruler_patterns(knowledge: Knowledge) -> list[dict]:
-    # Earlier labels win where two patterns cover the same words: a checklist name beats a glossary term.
+    # Earlier labels win where two patterns cover the same words: a checklist name beats a glossary term. Only what
+    # an action reads is marked (substances and prisons were, and nothing read them).
     checklists = [n for p in knowledge.checklists() for n in (p.id.replace("_", " "), *p.aliases)]
-    substances = [n for s in knowledge.vocabulary.substances for n in (s.name, *s.aliases)]
-    prisons = [n for p in knowledge.vocabulary.prisons for n in (p.name, *p.aliases)]
     terms = [n for t in knowledge.glossary for n in (t.term, *t.aliases)]
-    return [
-        *_phrases("checklist", checklists),
-        *_phrases("substance", substances),
-        *_phrases("prison", prisons),
-        *_phrases("term", terms),
-    ]
+    return [*_phrases("checklist", checklists), *_phrases("term", terms)]
 
 
 def _one_slip(word: str) -> set[str]:

@@ -194,7 +194,7 @@ class CareLevel(Strict):
 
 
 class NamedThing(Strict):
-    """A word the NLU should recognise as an entity (a substance, a prison), with the variants staff type."""
+    """A thing the protocol names (a substance, a prison, an event, a referral route), with the words staff use."""
 
     name: str
     aliases: list[str] = []
