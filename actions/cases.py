@@ -12,13 +12,12 @@ from actions.common import (
     ThroughcareAction,
     database,
     knowledge,
-    require_prison_number,
     require_staff,
     signed_in_staff,
     today,
 )
 from actions.parsing import Message
-from actions.protocol import CLIENT_SUBJECTS, question_without_client
+from actions.protocol import CLIENT_SUBJECTS, question_without_client, staff_and_client
 from throughcare.cases import prison_numbers, store
 from throughcare.cases.audit_trail import audit_read
 from throughcare.protocol import answers
@@ -63,11 +62,7 @@ class ActionNextSteps(ThroughcareAction):
         return "action_next_steps"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        general = question_without_client(message)
-        if general:
-            return general
-        staff = await require_staff(tracker)
-        number = require_prison_number(message)
+        staff, number = await staff_and_client(message, tracker)
         facts = await asyncio.to_thread(store.episode_facts, database(), number)
         await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "next steps")
         day = today()
@@ -104,11 +99,7 @@ class ActionDueDate(ThroughcareAction):
         return "action_due_date"
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
-        general = question_without_client(message)
-        if general:
-            return general
-        staff = await require_staff(tracker)
-        number = require_prison_number(message)
+        staff, number = await staff_and_client(message, tracker)
         event = next((store.EVENTS[v] for v in message.entity_values("event") if v in store.EVENTS), None)
         facts = await asyncio.to_thread(store.episode_facts, database(), number)
         await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "due date")

@@ -181,6 +181,13 @@ class ActionStartChecklist(ThroughcareAction):
         return _next_card(procedure, facts, intro)
 
 
+async def _mark(walk: Walk, status: StepStatus, staff_id: int, reason: str | None = None) -> EpisodeFacts:
+    """The walk's own step marked, on the walk's own client."""
+    return await asyncio.to_thread(
+        store.mark_step, database(), knowledge(), walk.client, walk.procedure.id, walk.step.id, status, staff_id, reason
+    )
+
+
 class ActionStepDone(ThroughcareAction):
     def name(self) -> str:
         return "action_step_done"
@@ -188,16 +195,7 @@ class ActionStepDone(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
         walk = _walk(message, tracker)
-        facts = await asyncio.to_thread(
-            store.mark_step,
-            database(),
-            knowledge(),
-            walk.client,
-            walk.procedure.id,
-            walk.step.id,
-            StepStatus.done,
-            staff.id,
-        )
+        facts = await _mark(walk, StepStatus.done, staff.id)
         return _next_card(walk.procedure, facts, f"Marked done: {walk.step.what}\n")
 
 
@@ -225,17 +223,7 @@ class ActionSkipStep(ThroughcareAction):
         if len(reason) < 3:
             # The form asks for the reason and takes the next message as it, whatever words it uses.
             return Answer("", events=[ActiveLoop("skip_reason_form")])
-        facts = await asyncio.to_thread(
-            store.mark_step,
-            database(),
-            knowledge(),
-            walk.client,
-            walk.procedure.id,
-            walk.step.id,
-            StepStatus.skipped,
-            staff.id,
-            reason,
-        )
+        facts = await _mark(walk, StepStatus.skipped, staff.id, reason)
         warning = " This step is mandatory, so the skip stands out in the record." if walk.step.mandatory else ""
         return _next_card(walk.procedure, facts, f'Skipped, with the reason recorded: "{reason}".{warning}\n')
 

@@ -20,7 +20,7 @@ from actions.common import (
     today,
 )
 from actions.parsing import DateNotUnderstood, Message, message_date
-from actions.protocol import client_for_record, question_without_client
+from actions.protocol import client_for_record, staff_and_client
 from throughcare.cases import store
 from throughcare.db.models import ReferralRoute
 from throughcare.protocol import answers
@@ -200,11 +200,7 @@ class ActionRecordReferral(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         # Without a client this is usually a question about referrals ("can wing staff refer by email?").
-        general = question_without_client(message)
-        if general:
-            return general
-        staff = await require_staff(tracker)
-        number = require_prison_number(message)
+        staff, number = await staff_and_client(message, tracker)
         named = referral_routes_named(message)
         if len(named) != 1:
             return _ask_route(number, named, message.prison_number_is_new)

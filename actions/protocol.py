@@ -10,17 +10,20 @@ from rasa_sdk import Tracker
 from actions.common import (
     ASK_CLIENT,
     Answer,
+    Refusal,
     ThroughcareAction,
     button,
     database,
     knowledge,
+    require_prison_number,
+    require_staff,
     signed_in_staff,
     today,
 )
 from actions.parsing import Message, question_text
 from throughcare import errors
 from throughcare.access.input_limits import MAX_MESSAGE_CHARS
-from throughcare.cases import store
+from throughcare.cases import staff_members, store
 from throughcare.cases.audit_trail import audit_read
 from throughcare.knowledge.schema import Expansion, GlossaryTerm
 from throughcare.knowledge.search import Hit, default_search
@@ -119,6 +122,15 @@ def question_without_client(message: Message) -> Answer | None:
     answer = answer_from_hits(hits)
     answer.text += f"\n{GIVE_A_CLIENT}"
     return answer
+
+
+async def staff_and_client(message: Message, tracker: Tracker) -> tuple[staff_members.StaffIdentity, str]:
+    """Who asks a case question, and about which client. Named without a client, it is often a general question:
+    then the protocol's answer to it is given instead (a Refusal carries it)."""
+    general = question_without_client(message)
+    if general:
+        raise Refusal(general)
+    return await require_staff(tracker), require_prison_number(message)
 
 
 def client_for_record(message: Message) -> Answer | None:
