@@ -14,6 +14,8 @@ No Rasa or Telegram import: Rasa's environment never loads this module.
 from __future__ import annotations
 
 import contextvars
+import functools
+import os
 import sys
 from collections.abc import Callable, Mapping
 from pathlib import Path
@@ -119,6 +121,13 @@ class Settings(BaseSettings):
     @classmethod
     def from_env(cls, env: Mapping[str, str] | None = None, **values: Any) -> Settings:
         """The settings in `env` (default: this process's environment). A malformed value raises SettingsError."""
+        if env is None and not values:
+            # The action server reads its settings on every message: read once per state of the environment.
+            return _from_process_environment(cls, frozenset(os.environ.items()))
+        return cls._read(env, **values)
+
+    @classmethod
+    def _read(cls, env: Mapping[str, str] | None = None, **values: Any) -> Settings:
         token = _environ.set(env)
         try:
             return cls(**values)
@@ -170,6 +179,11 @@ class Settings(BaseSettings):
     def dashboard_address(self) -> str:
         """The address sign-in links point at: DASHBOARD_URL (behind a proxy), else where the dashboard listens."""
         return (self.dashboard_url or f"http://{self.dashboard_bind}:{self.dashboard_port}").rstrip("/")
+
+
+@functools.lru_cache(maxsize=16)
+def _from_process_environment(cls: type[S], environment: frozenset[tuple[str, str]]) -> S:
+    return cls._read(dict(environment))
 
 
 def _sentence(cls: type[BaseSettings], error: Any) -> str:
