@@ -169,7 +169,7 @@ def main() -> None:
     # `make serve` needs these set outside demo mode: the demo's database, secret and endpoints unless the caller
     # set others.
     secret = os.environ.get("THROUGHCARE_SECRET") or (REPO_ROOT / "var" / "secret").read_text().strip()
-    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db.engine'}"
+    database_url = os.environ.get("DATABASE_URL") or f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
     database = Database.from_url(database_url)
     staff_id = demo_practitioner_id(database)
 

@@ -9,7 +9,7 @@ chmod -R go= var
 # DATABASE_URL and THROUGHCARE_SECRET come from the operator, and the servers refuse to start without them
 # (throughcare/config.py; README, "Settings").
 if [ "${THROUGHCARE_DEMO:-}" = 1 ]; then
-  export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/throughcare.db.engine}"
+  export DATABASE_URL="${DATABASE_URL:-sqlite:///$PWD/var/throughcare.db}"
   if [ -z "${THROUGHCARE_SECRET:-}" ]; then
     [ -s var/secret ] || .venv/bin/python -c 'import secrets; print(secrets.token_hex(32))' > var/secret
     THROUGHCARE_SECRET="$(cat var/secret)"

@@ -77,7 +77,7 @@ def sqlite_templates(tmp_path_factory: pytest.TempPathFactory) -> SqliteTemplate
 
 @pytest.fixture
 def sqlite_url(tmp_path: Path, sqlite_templates: SqliteTemplates) -> str:
-    return sqlite_templates.copy(tmp_path / "throughcare.db.engine")
+    return sqlite_templates.copy(tmp_path / "throughcare.db")
 
 
 @pytest.fixture

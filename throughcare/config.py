@@ -2,7 +2,7 @@
 the dashboard all read this object (README.md, "Settings", documents each one).
 
 Two modes. **Demo** (`THROUGHCARE_DEMO=1`, set by `make demo`, `make db` and `make demo-dashboard`): with no
-DATABASE_URL the case database is the SQLite file `var/throughcare.db.engine` in the checkout, and the run scripts make
+DATABASE_URL the case database is the SQLite file `var/throughcare.db` in the checkout, and the run scripts make
 a signing secret once per checkout in `var/secret`. **Otherwise** (production, and `make serve`, `make bot`,
 `make dashboard` unless told): nothing falls back. A server refuses to start until DATABASE_URL and a strong
 THROUGHCARE_SECRET are set, and says, one sentence each, what is missing (`python -m throughcare.config` is the
@@ -26,7 +26,7 @@ from pydantic_settings import BaseSettings, EnvSettingsSource, PydanticBaseSetti
 from pydantic_settings.sources.utils import parse_env_vars
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
-DEMO_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db.engine'}"
+DEMO_DATABASE_URL = f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
 SECRET_ENV = "THROUGHCARE_SECRET"
 # The secret signs staff tokens and dashboard links (HMAC-SHA256): shorter than this is guessable.
 MIN_SECRET_LENGTH = 16

@@ -109,7 +109,7 @@ def test_no_silent_fallback_to_a_database_file_in_the_repository(bare: pytest.Mo
     assert cli.returncode == 2 and said.startswith("Set DATABASE_URL") and "Traceback" not in said
 
     bare.setenv("THROUGHCARE_DEMO", "1")
-    assert db.database_url() == f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db.engine'}"
+    assert db.database_url() == f"sqlite:///{REPO_ROOT / 'var' / 'throughcare.db'}"
     bare.setenv("DATABASE_URL", "postgresql+psycopg://x@db/throughcare")
     assert db.database_url() == "postgresql+psycopg://x@db/throughcare"
 

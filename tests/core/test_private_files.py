@@ -58,7 +58,7 @@ def test_a_database_any_server_opens_is_owner_only_with_its_write_ahead_log(tmp_
 def test_logs_secret_and_databases_under_the_run_scripts_are_owner_only(tmp_path: Path) -> None:
     # A checkout made before the scripts set a umask: its database was readable by everyone.
     (tmp_path / "var").mkdir()
-    older = tmp_path / "var" / "throughcare.db.engine"
+    older = tmp_path / "var" / "throughcare.db"
     older.write_bytes(b"")
     older.chmod(0o644)
     (tmp_path / ".venv").symlink_to(REPO_ROOT / ".venv")

@@ -78,7 +78,7 @@ def _staff_id(db: Database, name: str) -> int:
 def dashboard(
     tmp_path_factory: pytest.TempPathFactory, sqlite_templates: SqliteTemplates, knowledge: Knowledge
 ) -> Iterator[Dashboard]:
-    db = Database.from_url(sqlite_templates.copy(tmp_path_factory.mktemp("dashboard") / "throughcare.db.engine", TODAY))
+    db = Database.from_url(sqlite_templates.copy(tmp_path_factory.mktemp("dashboard") / "throughcare.db", TODAY))
     port = _free_port()
     app = create_app(db, knowledge, SECRET, today=lambda: TODAY)
     server = uvicorn.Server(uvicorn.Config(app, host="127.0.0.1", port=port, ws="none", log_level="warning"))
