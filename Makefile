@@ -8,7 +8,9 @@ SPACY_PIPELINE := build/spacy/en_throughcare
 PATTERNS := build/ruler_patterns.jsonl
 ENTITY_DATA := build/nlu/entities.yml
 MODEL := models/throughcare.tar.gz
-NLU_SOURCES := $(shell find data -name '*.yml') $(shell find rasa_components -name '*.py') domain.yml config.yml
+# The components the trained model holds (config.yml); the channel and the tracker store are not part of it.
+MODEL_COMPONENTS := rasa_components/tfidf_intent_classifier.py rasa_components/normaliser.py
+NLU_SOURCES := $(shell find data -name '*.yml') $(MODEL_COMPONENTS) domain.yml config.yml
 KNOWLEDGE := $(shell find knowledge -name '*.yml')
 export SQLALCHEMY_SILENCE_UBER_WARNING := 1
 export TF_CPP_MIN_LOG_LEVEL := 3

@@ -57,7 +57,8 @@ class Servers:
         endpoints = WORK / "endpoints.yml"
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{WORK / "tracker.db"}"\n'
+            "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
+            f'  dialect: "sqlite"\n  db: "{WORK / "tracker.db"}"\n'
         )
         env = {
             **os.environ,

@@ -144,7 +144,8 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
         endpoints = tmp_path / "endpoints.yml"
         endpoints.write_text(
             f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-            f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp_path / "tracker.db"}"\n'
+            "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
+            f'  dialect: "sqlite"\n  db: "{tmp_path / "tracker.db"}"\n'
         )
     else:
         settings, endpoints = _production_settings(tmp_path)

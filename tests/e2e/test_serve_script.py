@@ -39,7 +39,8 @@ def test_the_served_assistant_listens_on_loopback_only_and_loads_no_demo_data(tm
     endpoints = tmp_path / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        f'tracker_store:\n  type: SQL\n  dialect: "sqlite"\n  db: "{tmp_path / "tracker.db"}"\n'
+        "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
+        f'  dialect: "sqlite"\n  db: "{tmp_path / "tracker.db"}"\n'
     )
     database_url = f"sqlite:///{tmp_path / 'cases.db'}"
     env = {

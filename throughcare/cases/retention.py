@@ -142,6 +142,10 @@ def _expand(value: object, env: Mapping[str, str]) -> object:
     return re.sub(r"\$\{([^}]+)\}", variable, value)
 
 
+# Rasa's SQL store by its short name, and ours, which keeps the same table (rasa_components/tracker_store.py).
+SQL_TRACKER_STORES = ("sql", "rasa_components.tracker_store.throughcaretrackerstore")
+
+
 def tracker_store_url(endpoints: Path, env: Mapping[str, str]) -> str | None:
     """The SQLAlchemy URL of the tracker store `endpoints` configures, or None when it keeps no SQL store
     (Rasa's default keeps conversations in memory only). A relative SQLite path is taken from the checkout,
@@ -153,7 +157,7 @@ def tracker_store_url(endpoints: Path, env: Mapping[str, str]) -> str | None:
     store = {key: _expand(value, env) for key, value in (config.get("tracker_store") or {}).items()}
     if not store:
         return None
-    if str(store.get("type", "")).lower() != "sql":
+    if str(store.get("type", "")).lower() not in SQL_TRACKER_STORES:
         raise TrackerStoreError(f"{endpoints}: only SQL tracker stores can be purged, not {store.get('type')!r}")
     dialect = str(store.get("dialect") or "sqlite")
     host = store.get("url")

@@ -1,0 +1,46 @@
+"""Our tracker store reads back exactly what Rasa's own SQL tracker store reads, and Rasa really loads it.
+
+The checks (tracker_store_checks.py) run in Rasa's environment, where the store lives; they need no model.
+"""
+
+import subprocess
+from pathlib import Path
+
+import pytest
+
+from throughcare.config import REPO_ROOT
+
+pytestmark = pytest.mark.rasa
+RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
+CHECKS = Path(__file__).with_name("tracker_store_checks.py")
+
+
+def check(*arguments: str) -> list[str]:
+    result = subprocess.run(
+        [str(RASA_PYTHON), "-W", "ignore", str(CHECKS), *arguments],
+        cwd=REPO_ROOT,
+        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=300,
+    )
+    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
+    return result.stdout.splitlines()
+
+
+def test_a_conversation_reads_back_event_for_event_as_rasas_own_store_reads_it(tmp_path: Path) -> None:
+    # The 23 events of the latest session (from its session start), with the walk and the form still open
+    # after a question in the middle of it, then the 8 of the session before it too.
+    assert check("same_events", str(tmp_path / "tracker.db")) == [
+        "23 transfer skip_reason_form",
+        "31 transfer skip_reason_form",
+    ]
+
+
+def test_every_event_type_maps_to_the_class_rasa_would_choose() -> None:
+    assert int(check("event_classes")[0]) > 20
+
+
+def test_rasa_loads_our_store_from_both_endpoints_files() -> None:
+    # Rasa falls back to keeping conversations in memory, with only a warning, when it cannot import a store.
+    assert check("loaded_store") == ["ThroughcareTrackerStore", "ThroughcareTrackerStore"]

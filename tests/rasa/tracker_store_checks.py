@@ -1,0 +1,122 @@
+"""Checks of rasa_components/tracker_store.py, run in Rasa's environment by tests/rasa/test_tracker_store.py.
+
+    .venv-rasa/bin/python tests/rasa/tracker_store_checks.py <check> [argument]
+
+Each check prints what the test compares and exits non-zero when an assertion fails.
+"""
+
+import asyncio
+import os
+import sys
+from typing import Any
+
+from rasa.core.tracker_store import SQLTrackerStore, create_tracker_store
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import (
+    ActionExecuted,
+    ActionExecutionRejected,
+    ActiveLoop,
+    BotUttered,
+    Event,
+    LoopInterrupted,
+    SessionStarted,
+    SlotSet,
+    UserUttered,
+)
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.utils.common import all_subclasses
+from rasa.utils.endpoints import read_endpoint_config
+
+from rasa_components.tracker_store import ThroughcareTrackerStore, _event_classes
+
+
+def turn(text: str, intent: str, action: str, reply: str, *extra: Event, at: float) -> list[Event]:
+    """One exchange as Rasa records it: the message with an entity and metadata, the action, its reply, the rest."""
+    events: list[Event] = [
+        UserUttered(
+            text,
+            {"name": intent, "confidence": 0.9},
+            [{"entity": "prison_number", "value": "A1234BC", "start": 0, "end": 7}],
+            metadata={"staff_token": "signed"},
+        ),
+        ActionExecuted(action),
+        BotUttered(reply, {"buttons": [{"title": "Done", "payload": "/step_done"}]}),
+        *extra,
+        ActionExecuted("action_listen"),
+    ]
+    for event in events:
+        event.timestamp = at
+    return events
+
+
+def session(at: float) -> list[Event]:
+    started: list[Event] = [
+        ActionExecuted("action_session_start"),
+        SessionStarted(),
+        SlotSet("session_started_metadata", {"channel": "rest"}),
+        ActionExecuted("action_listen"),
+    ]
+    for event in started:
+        event.timestamp = at
+    return started
+
+
+def same_events(db: str) -> None:
+    """A conversation of two sessions, saved by Rasa's store, read back by both stores."""
+    domain = Domain.load("domain.yml")
+    rasas, ours = SQLTrackerStore(domain, db=db), ThroughcareTrackerStore(domain, db=db)
+    earlier = session(1e9) + turn("hello", "greet", "action_greet", "Hello", at=1e9)
+    latest = session(2e9)
+    latest += turn(
+        "next for A1234BC", "ask_next_steps", "action_next_steps", "Next", SlotSet("prison_number", "A1234BC"), at=2e9
+    )
+    latest += turn(
+        "transfer checklist",
+        "start_checklist",
+        "action_start_checklist",
+        "Step 1",
+        SlotSet("checklist", "transfer"),
+        SlotSet("checklist_step", 1),
+        at=2e9,
+    )
+    latest += turn("skip", "skip_step", "skip_reason_form", "Why?", ActiveLoop("skip_reason_form"), at=2e9)
+    # A question in the middle of the form, which the form rejects.
+    latest += [UserUttered("what is ttg", timestamp=2e9), LoopInterrupted(True, 2e9)]
+    latest += [ActionExecutionRejected("skip_reason_form", timestamp=2e9)]
+
+    async def compare() -> None:
+        await rasas.save(DialogueStateTracker.from_events("conversation-1", earlier + latest, domain.slots))
+        for all_sessions in (False, True):
+            expected = await rasas._retrieve("conversation-1", fetch_events_from_all_sessions=all_sessions)
+            got = await ours._retrieve("conversation-1", fetch_events_from_all_sessions=all_sessions)
+            assert got is not None and expected is not None
+            assert list(got.events) == list(expected.events)
+            assert got.current_state() == expected.current_state()
+            print(len(got.events), got.get_slot("checklist"), got.active_loop_name)
+        assert await ours.retrieve("nobody") is None
+
+    asyncio.run(compare())
+
+
+def event_classes() -> None:
+    names = {event_class.type_name for event_class in all_subclasses(Event)}
+    assert all(_event_classes()[name] is Event.resolve_by_type(name) for name in names)
+    print(len(names))
+
+
+def loaded_store() -> None:
+    """The store Rasa makes from each endpoints file (the production one with its variables set)."""
+    settings: dict[str, Any] = {"TRACKER_DB_HOST": "127.0.0.1", "TRACKER_DB_PORT": "5432", "TRACKER_DB_NAME": "test"}
+    os.environ.update(settings, TRACKER_DB_USER="postgres", TRACKER_DB_PASSWORD="", ACTION_ENDPOINT_URL="http://x")
+    os.environ.update(REDIS_HOST="127.0.0.1", REDIS_PORT="6379", REDIS_DB="0")
+    for endpoints in ("endpoints.yml", "endpoints.production.yml"):
+        config = read_endpoint_config(endpoints, "tracker_store")
+        if "production" not in endpoints:
+            config.kwargs["db"] = ":memory:"
+        store = create_tracker_store(config, Domain.empty())
+        print(type(getattr(store, "_tracker_store", store)).__name__)
+
+
+if __name__ == "__main__":
+    check, *arguments = sys.argv[1:]
+    {"same_events": same_events, "event_classes": event_classes, "loaded_store": loaded_store}[check](*arguments)
