@@ -79,7 +79,7 @@ class Served:
         for status in Path("/proc").glob("[0-9]*/cmdline"):
             try:
                 cmdline = status.read_bytes().split(b"\0")
-                if any(part.endswith(b"rasa") for part in cmdline[:2]) and b"run" in cmdline:
+                if b"rasa_components.server" in cmdline:
                     rss = next(line for line in (status.parent / "status").read_text().splitlines() if "VmRSS" in line)
                     return int(rss.split()[1]) / 1024
             except (OSError, StopIteration):

@@ -98,7 +98,7 @@ class Servers:
                 parts = cmdline.read_bytes().split(b"\0")
             except OSError:
                 continue
-            if any(p.endswith(b"rasa") for p in parts[:2]) and b"run" in parts and port in parts:
+            if b"rasa_components.server" in parts and port in parts:
                 return int(cmdline.parent.name)
         raise RuntimeError("no Rasa process found")
 

@@ -182,8 +182,9 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
             ),
             subprocess.Popen(
                 [
-                    str(REPO_ROOT / ".venv-rasa/bin/rasa"),
-                    "run",
+                    str(REPO_ROOT / ".venv-rasa/bin/python"),
+                    "-m",
+                    "rasa_components.server",
                     "--interface",
                     "127.0.0.1",
                     "--port",

@@ -1,31 +1,15 @@
 """Our tracker store reads back exactly what Rasa's own SQL tracker store reads, and Rasa really loads it.
 
-The checks (tracker_store_checks.py) run in Rasa's environment, where the store lives; they need no model.
+The checks (checks_in_rasa.py) run in Rasa's environment, where the store lives; they need no model.
 """
 
-import subprocess
 from pathlib import Path
 
 import pytest
 
-from throughcare.config import REPO_ROOT
+from tests.rasa.in_rasa import check
 
 pytestmark = pytest.mark.rasa
-RASA_PYTHON = REPO_ROOT / ".venv-rasa" / "bin" / "python"
-CHECKS = Path(__file__).with_name("tracker_store_checks.py")
-
-
-def check(*arguments: str) -> list[str]:
-    result = subprocess.run(
-        [str(RASA_PYTHON), "-W", "ignore", str(CHECKS), *arguments],
-        cwd=REPO_ROOT,
-        env={"PATH": "/usr/bin:/bin", "PYTHONPATH": str(REPO_ROOT), "SQLALCHEMY_SILENCE_UBER_WARNING": "1"},
-        capture_output=True,
-        text=True,
-        timeout=300,
-    )
-    assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
-    return result.stdout.splitlines()
 
 
 def test_a_conversation_reads_back_event_for_event_as_rasas_own_store_reads_it(tmp_path: Path) -> None:

@@ -1,6 +1,7 @@
-"""Checks of rasa_components/tracker_store.py, run in Rasa's environment by tests/rasa/test_tracker_store.py.
+"""Checks of rasa_components/ that must run in Rasa's environment, for tests/rasa/test_tracker_store.py and
+tests/rasa/test_server.py.
 
-    .venv-rasa/bin/python tests/rasa/tracker_store_checks.py <check> [argument]
+    .venv-rasa/bin/python tests/rasa/checks_in_rasa.py <check> [argument]
 
 Each check prints what the test compares and exits non-zero when an assertion fails.
 """
@@ -10,6 +11,8 @@ import os
 import sys
 from typing import Any
 
+from jsonschema import ValidationError
+from rasa.core.actions.action import RemoteAction
 from rasa.core.tracker_store import SQLTrackerStore, create_tracker_store
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import (
@@ -27,6 +30,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
 from rasa.utils.endpoints import read_endpoint_config
 
+from rasa_components.server import check_replies_against_a_schema_checked_once
 from rasa_components.tracker_store import ThroughcareTrackerStore, _event_classes
 
 
@@ -117,6 +121,44 @@ def loaded_store() -> None:
         print(type(getattr(store, "_tracker_store", store)).__name__)
 
 
+ACTION_REPLIES: list[Any] = [
+    {"events": [{"event": "slot", "name": "prison_number", "value": "A1234BC"}], "responses": [{"text": "Done."}]},
+    {"events": [], "responses": []},
+    {},
+    {"events": {"event": "slot"}},
+    {"events": [{"name": "no event type"}]},
+    {"events": [{"event": "not_an_event"}]},
+    {"responses": "Done."},
+    {"responses": [["Done."]]},
+    [],
+]
+
+
+def reply_validation() -> None:
+    """Each action server reply, valid or not, judged by Rasa's validation and by the corrected one."""
+    action = RemoteAction("action_next_steps", None)
+
+    def judge() -> list[str]:
+        outcomes = []
+        for reply in ACTION_REPLIES:
+            try:
+                outcomes.append(str(action._validate_action_result(reply)))
+            except ValidationError as error:
+                outcomes.append(f"invalid at {list(error.absolute_path)}: {error.validator}")
+        return outcomes
+
+    rasas = judge()
+    check_replies_against_a_schema_checked_once()
+    assert judge() == rasas, (judge(), rasas)
+    print("\n".join(rasas))
+
+
 if __name__ == "__main__":
     check, *arguments = sys.argv[1:]
-    {"same_events": same_events, "event_classes": event_classes, "loaded_store": loaded_store}[check](*arguments)
+    checks = {
+        "same_events": same_events,
+        "event_classes": event_classes,
+        "loaded_store": loaded_store,
+        "reply_validation": reply_validation,
+    }
+    checks[check](*arguments)
