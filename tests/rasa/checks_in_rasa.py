@@ -102,6 +102,39 @@ def same_events(db: str) -> None:
     asyncio.run(compare())
 
 
+def saves(db: str) -> None:
+    """Messages handled as Rasa does: read the tracker, add events, save; twice on one tracker; a new one too."""
+    domain = Domain.load("domain.yml")
+    rasas, ours = SQLTrackerStore(domain, db=db), ThroughcareTrackerStore(domain, db=db)
+
+    async def handle() -> None:
+        first = DialogueStateTracker.from_events("conversation-1", session(1e9), domain.slots)
+        await ours.save(first)  # never read: counted as Rasa counts
+        tracker = await ours.retrieve("conversation-1")
+        assert tracker is not None
+        for event in turn("hello", "greet", "action_greet", "Hello", at=1e9 + 1):
+            tracker.update(event)
+        await ours.save(tracker)
+        for event in turn("whats next", "ask_next_steps", "action_next_steps", "Next", at=1e9 + 2):
+            tracker.update(event)
+        await ours.save(tracker)
+        await ours.save(tracker)  # nothing new: nothing written
+        again = await ours.retrieve("conversation-1")
+        assert again is not None
+        for event in turn("thanks", "thank", "action_acknowledge", "You're welcome", at=1e9 + 3):
+            again.update(event)
+        await ours.save(again)
+        stored = await rasas.retrieve("conversation-1")
+        assert stored is not None
+        expected = session(1e9) + turn("hello", "greet", "action_greet", "Hello", at=1e9 + 1)
+        expected += turn("whats next", "ask_next_steps", "action_next_steps", "Next", at=1e9 + 2)
+        expected += turn("thanks", "thank", "action_acknowledge", "You're welcome", at=1e9 + 3)
+        assert list(stored.events) == expected, list(stored.events)
+        print(len(stored.events))
+
+    asyncio.run(handle())
+
+
 def event_classes() -> None:
     names = {event_class.type_name for event_class in all_subclasses(Event)}
     assert all(_event_classes()[name] is Event.resolve_by_type(name) for name in names)
@@ -157,6 +190,7 @@ if __name__ == "__main__":
     check, *arguments = sys.argv[1:]
     checks = {
         "same_events": same_events,
+        "saves": saves,
         "event_classes": event_classes,
         "loaded_store": loaded_store,
         "reply_validation": reply_validation,

@@ -21,6 +21,11 @@ def test_a_conversation_reads_back_event_for_event_as_rasas_own_store_reads_it(t
     ]
 
 
+def test_each_save_writes_the_new_events_once(tmp_path: Path) -> None:
+    # A session start (4 events) and three exchanges of 4, saved from trackers read back or made new.
+    assert check("saves", str(tmp_path / "tracker.db")) == ["16"]
+
+
 def test_every_event_type_maps_to_the_class_rasa_would_choose() -> None:
     assert int(check("event_classes")[0]) > 20
 
