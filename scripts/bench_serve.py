@@ -7,7 +7,8 @@ leaves them), and measures:
 - seconds from the start of `make serve` until Rasa's REST channel gives its first answer;
 - Rasa's resident memory once it answers;
 - one conversation, one message at a time: the round trip of each reply (p50, p95);
-- 20 conversations sending back to back: messages per second and the round trips under that load.
+- 20 conversations sending back to back: messages per second and the round trips under that load, and the CPU
+  time Rasa spent per message meanwhile (one Rasa process uses one core, so this bounds its throughput).
 The messages are a staff member's everyday ones, signed as the demo practitioner, so every one runs the NLU,
 the rules and an action that reads the case database. `--write` replaces the figures in docs/benchmarks.md.
 
@@ -75,16 +76,24 @@ class Served:
         os.killpg(self.process.pid, signal.SIGTERM)
         self.process.wait(timeout=30)
 
-    def rasa_rss_mb(self) -> float:
-        for status in Path("/proc").glob("[0-9]*/cmdline"):
+    def rasa_process(self) -> Path:
+        """/proc/<pid> of the Rasa server."""
+        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
             try:
-                cmdline = status.read_bytes().split(b"\0")
-                if b"rasa_components.server" in cmdline:
-                    rss = next(line for line in (status.parent / "status").read_text().splitlines() if "VmRSS" in line)
-                    return int(rss.split()[1]) / 1024
-            except (OSError, StopIteration):
+                if b"rasa_components.server" in cmdline.read_bytes().split(b"\0"):
+                    return cmdline.parent
+            except OSError:
                 continue
         raise RuntimeError("no Rasa process found")
+
+    def rasa_rss_mb(self) -> float:
+        status = (self.rasa_process() / "status").read_text().splitlines()
+        return int(next(line for line in status if "VmRSS" in line).split()[1]) / 1024
+
+    def rasa_cpu_s(self) -> float:
+        """CPU seconds the Rasa server has used (user and system): a figure a busy machine changes less than time."""
+        fields = (self.rasa_process() / "stat").read_text().rsplit(")", 1)[1].split()
+        return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
 
 
 def say(client: httpx.Client, sender: str, text: str, token: Signer) -> float:
@@ -156,6 +165,8 @@ def markdown(figures: dict) -> str:
             f"| 20 conversations back to back: messages/s | {figures['throughput']:.1f} | ≥ 30 |",
             f"| 20 conversations: round trip p50 / p95 | {figures['load_p50_ms']:.0f} / "
             f"{figures['load_p95_ms']:.0f} ms | |",
+            f"| Rasa's CPU per message under that load (a whole core: {1000 / figures['rasa_cpu_ms']:.0f}/s) | "
+            f"{figures['rasa_cpu_ms']:.1f} ms | |",
             END,
         ]
     )
@@ -184,7 +195,9 @@ def main() -> None:
         first_answer = wait_for_first_answer(served, token)
         rss = served.rasa_rss_mb()
         single = one_conversation(token, args.rounds)
+        cpu_before = served.rasa_cpu_s()
         throughput, under_load = many_conversations(token, 20, args.rounds)
+        rasa_cpu_ms = (served.rasa_cpu_s() - cpu_before) / len(under_load) * 1000
     finally:
         served.stop()
     figures = {
@@ -195,6 +208,7 @@ def main() -> None:
         "throughput": throughput,
         "load_p50_ms": statistics.median(under_load) * 1000,
         "load_p95_ms": percentile(under_load, 0.95) * 1000,
+        "rasa_cpu_ms": rasa_cpu_ms,
     }
     block = markdown(figures)
     print(block)
