@@ -112,10 +112,11 @@ test: setup model
 	.venv/bin/pytest -m "not chaos"
 
 # The inner loop: needs neither the model nor Rasa's environment; without Chromium the browser tests skip and say why.
+# The tests run in a worker per core (pytest-xdist); `make test` runs them in one process, as the Rasa tests need.
 check: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/pytest -m "not rasa"
+	.venv/bin/pytest -m "not rasa" -n auto
 
 # Faults under the production stack, on a PostgreSQL and a Redis of the tests' own: kill -9 of an action server,
 # PostgreSQL and Redis restarted while conversations record; the figures go to docs/benchmarks.md.

@@ -20,6 +20,13 @@ from throughcare.demo.caseload import load_demo_data
 from throughcare.knowledge.loader import default_knowledge
 from throughcare.knowledge.schema import Knowledge
 
+# pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, where a plain run has neither.
+# The CLI's console takes its width from COLUMNS when it is made, on import, and would then wrap what the CLI tests
+# read at 80 columns; without them it takes the width each test gives it, as in a plain run.
+if os.environ.get("PYTEST_XDIST_WORKER"):
+    os.environ.pop("COLUMNS", None)
+    os.environ.pop("LINES", None)
+
 POSTGRES_URL = os.environ.get("TEST_DATABASE_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/test")
 
 
@@ -63,6 +70,23 @@ class SqliteTemplates:
             db.engine.dispose()
         building.rename(path)
         return path
+
+
+@pytest.hookimpl(optionalhook=True)
+def pytest_xdist_make_scheduler(config: pytest.Config, log):  # type: ignore[no-untyped-def]
+    """Under pytest-xdist's default distribution (`make check` runs `-n auto`), the dashboard's tests go to one worker
+    together, first, so that the served dashboard and Chromium, started once a session, start in one worker only;
+    every other test goes to whichever worker is free. (xdist_group markers would say the same, but --dist loadgroup
+    does not group under pytest 9.2: it renames items through an attribute pytest no longer reads.)"""
+    if config.getvalue("dist") != "load":
+        return None
+    from xdist.scheduler import LoadScopeScheduling
+
+    class DashboardTogether(LoadScopeScheduling):
+        def _split_scope(self, nodeid: str) -> str:
+            return "tests/dashboard/" if nodeid.startswith("tests/dashboard/") else nodeid
+
+    return DashboardTogether(config, log)
 
 
 @pytest.fixture(scope="session")
