@@ -112,7 +112,7 @@ test: setup model
 	.venv/bin/pytest -m "not chaos"
 
 # The inner loop: needs neither the model nor Rasa's environment; without Chromium the browser tests skip and say why.
-# The tests run in a worker per core (pytest-xdist); `make test` runs them in one process, as the Rasa tests need.
+# The tests run in a worker per core (pytest-xdist); `make test` runs them all in one process.
 check: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
