@@ -75,10 +75,17 @@ def slowest(read: Callable[[str], object]) -> tuple[str, float]:
     return worst
 
 
+# The patterns by the knowledge they were generated from (kept, so that its id names it): generating the entity data
+# takes half a second, and every reader's test asks for them.
+_PATTERNS: dict[int, tuple[Knowledge, dict[str, str]]] = {}
+
+
 def entity_patterns(knowledge: Knowledge) -> dict[str, str]:
     """The regexes Rasa's RegexEntityExtractor and the intent classifier's Normaliser run on every message."""
-    found = re.findall(r"- regex: (\w+)\n  examples: \|\n    - (.+)\n", rasa_entity_data(knowledge))
-    return dict(found)
+    if id(knowledge) not in _PATTERNS:
+        found = re.findall(r"- regex: (\w+)\n  examples: \|\n    - (.+)\n", rasa_entity_data(knowledge))
+        _PATTERNS[id(knowledge)] = (knowledge, dict(found))
+    return dict(_PATTERNS[id(knowledge)][1])
 
 
 def quietly(parse: Callable[[str], object]) -> Callable[[str], object]:
