@@ -102,7 +102,10 @@ def dashboard(
     db.engine.dispose()
 
 
-@pytest.fixture(scope="session")
+# Playwright's sync API keeps its event loop marked as running in the main thread while it is started, so that
+# asyncio.run() fails there: the browser lives for this package's tests only and stops after the last of them, also
+# when pytest-xdist runs other tests after them in the same process.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     if not CHROMIUM.exists():
         pytest.skip(f"no Chromium at {CHROMIUM} for the browser tests: apt-get install chromium to run them")
@@ -112,10 +115,10 @@ def browser() -> Iterator[Browser]:
         browser.close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")
 def manager_context(browser: Browser, dashboard: Dashboard) -> Iterator[BrowserContext]:
-    """A browser signed in as the demo manager through a sign-in link, kept for the session so that plotly.js
-    is fetched and compiled once."""
+    """A browser signed in as the demo manager through a sign-in link, kept for the package's tests so that
+    plotly.js is fetched and compiled once."""
     context = browser.new_context(accept_downloads=True, viewport={"width": 1366, "height": 900})
     page = context.new_page()
     page.goto(dashboard.link(dashboard.manager_id))
