@@ -105,14 +105,15 @@ dashboard: .venv/.synced
 
 # The PostgreSQL and Redis restarts under the production stack take minutes: `make chaos` runs them.
 # The dashboard's browser tests drive Debian's Chromium through Playwright (never `playwright install`); without it
-# they skip, saying how to install it.
+# they skip, saying how to install it. A worker per core (pytest-xdist): most tests that start Rasa wait on it as
+# much as they compute, so two at once take 8 minutes where one after another took 12.
 test: setup model
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
-	.venv/bin/pytest -m "not chaos"
+	.venv/bin/pytest -m "not chaos" -n auto
 
 # The inner loop: needs neither the model nor Rasa's environment; without Chromium the browser tests skip and say why.
-# The tests run in a worker per core (pytest-xdist); `make test` runs them all in one process.
+# The tests run in a worker per core (pytest-xdist), as in `make test`.
 check: .venv/.synced
 	.venv/bin/ruff check .
 	.venv/bin/ruff format --check .
