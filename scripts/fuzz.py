@@ -19,7 +19,6 @@ import platform
 import secrets
 import shutil
 import signal
-import socket
 import statistics
 import subprocess
 import sys
@@ -34,19 +33,14 @@ from throughcare.db.engine import Database
 from throughcare.db.migrate import upgrade
 from throughcare.demo.caseload import demo_practitioner_id, load_demo_data
 
-# The messages live in tests/ (not installed) so that this script and the test send the same ones.
+# The messages and the test servers' endpoints live in tests/ (not installed), so this script and the tests share them.
 sys.path.insert(0, str(REPO_ROOT))
 from tests import fuzz
+from tests.embedded import embedded_endpoints, free_port
 
 WORK = REPO_ROOT / "var" / "fuzz"
 LOG = REPO_ROOT / "var" / "log" / "fuzz-serve.log"
 START, END = "<!-- fuzz:begin -->", "<!-- fuzz:end -->"
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 class Servers:
@@ -54,12 +48,7 @@ class Servers:
 
     def __init__(self, database_url: str, secret: str) -> None:
         action_port, self.rasa_port = free_port(), free_port()
-        endpoints = WORK / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-            "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
-            f'  dialect: "sqlite"\n  db: "{WORK / "tracker.db"}"\n'
-        )
+        endpoints = embedded_endpoints(WORK, action_port)
         env = {
             **os.environ,
             "DATABASE_URL": database_url,

@@ -22,6 +22,7 @@ import httpx
 import pytest
 
 from tests.conftest import POSTGRES_URL, postgres_unavailable_reason
+from tests.embedded import embedded_endpoints, free_port
 from throughcare.access import identity
 from throughcare.config import REPO_ROOT
 from throughcare.db.engine import Database
@@ -32,12 +33,6 @@ MODEL = REPO_ROOT / "models" / "throughcare.tar.gz"
 SECRET = "e2e-secret-0123456789abcdef"
 REDIS = ("127.0.0.1", 6379)
 START_TIMEOUT = 300
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
 
 
 def redis_unavailable_reason(redis: tuple[str, int] = REDIS) -> str | None:
@@ -141,12 +136,7 @@ def assistant(request, tmp_path_factory) -> Iterator[Assistant]:  # type: ignore
     action_port, rasa_port = free_port(), free_port()
     if request.param == "embedded":
         settings = {"DATABASE_URL": f"sqlite:///{tmp_path / 'cases.db'}"}
-        endpoints = tmp_path / "endpoints.yml"
-        endpoints.write_text(
-            f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-            "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
-            f'  dialect: "sqlite"\n  db: "{tmp_path / "tracker.db"}"\n'
-        )
+        endpoints = embedded_endpoints(tmp_path, action_port)
     else:
         settings, endpoints = _production_settings(tmp_path)
         settings["ACTION_ENDPOINT_URL"] = f"http://127.0.0.1:{action_port}/webhook"

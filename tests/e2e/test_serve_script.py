@@ -11,7 +11,7 @@ import httpx
 import pytest
 from sqlalchemy import func, select
 
-from tests.servers import MODEL, SECRET, free_port, wait_until_up
+from tests.servers import MODEL, SECRET, embedded_endpoints, free_port, wait_until_up
 from throughcare.config import REPO_ROOT
 from throughcare.db.engine import Database
 from throughcare.db.models import StaffMember
@@ -36,12 +36,7 @@ def test_the_served_assistant_listens_on_loopback_only_and_loads_no_demo_data(tm
     if not MODEL.exists():
         pytest.fail(f"{MODEL} is missing: run `make test` (it trains the model first).")
     rasa_port, action_port = free_port(), free_port()
-    endpoints = tmp_path / "endpoints.yml"
-    endpoints.write_text(
-        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
-        "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
-        f'  dialect: "sqlite"\n  db: "{tmp_path / "tracker.db"}"\n'
-    )
+    endpoints = embedded_endpoints(tmp_path, action_port)
     database_url = f"sqlite:///{tmp_path / 'cases.db'}"
     env = {
         **{k: v for k, v in os.environ.items() if k != "THROUGHCARE_HOST"},

@@ -1,0 +1,27 @@
+"""Test servers' ports and endpoints for the embedded default, shared by tests/servers.py and scripts/fuzz.py.
+
+Nothing here imports pytest's fixtures, so a script can use it outside a test run.
+"""
+
+from __future__ import annotations
+
+import socket
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def embedded_endpoints(directory: Path, action_port: int) -> Path:
+    """An endpoints file like endpoints.yml (our tracker store on SQLite), with the action server on
+    `action_port` and the conversations in `directory`; returns its path."""
+    endpoints = directory / "endpoints.yml"
+    endpoints.write_text(
+        f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
+        "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
+        f'  dialect: "sqlite"\n  db: "{directory / "tracker.db"}"\n'
+    )
+    return endpoints
