@@ -31,7 +31,7 @@ class EmptyAnswers(BaseHTTPRequestHandler):
         self.wfile.write(body)
 
     def log_message(self, *args: object) -> None:
-        pass
+        """Silent: BaseHTTPRequestHandler logs each request to stderr, which would clutter the test output."""
 
 
 @pytest.fixture
