@@ -12,6 +12,11 @@ events again with one more query. A tracker this store read remembers how many e
 each save moves that on; it is the same tracker object from reading to saving, and Rasa's lock store keeps
 any other server off the conversation meanwhile. A tracker that was not read here is counted as Rasa does.
 
+On SQLite (the embedded default) it keeps its connection open between messages. SQLAlchemy 1.4, which Rasa pins,
+opens and closes a SQLite file's connection for every session, and closing the last connection to a database in
+write-ahead-log mode checkpoints the log: Rasa paid that twice a message. SQLAlchemy 2 pools SQLite files in the
+same way as here.
+
 endpoints.yml and endpoints.production.yml name it as the tracker store's `type`, with Rasa's SQL settings.
 """
 
@@ -20,10 +25,13 @@ import json
 from functools import cache
 from typing import Any, Dict, Iterable, Iterator, List, Optional, Text, Type
 
+import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
 from rasa.shared.core.events import Event
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.utils.common import all_subclasses
+from sqlalchemy.orm import sessionmaker
+from sqlalchemy.pool import QueuePool
 
 
 @cache
@@ -55,6 +63,15 @@ STORED = "_throughcare_events_stored"
 
 class ThroughcareTrackerStore(SQLTrackerStore):
     """Rasa's SQLTrackerStore with a cheaper read of a conversation's events, and no count on saving."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        if self.engine.dialect.name == "sqlite" and not isinstance(self.engine.pool, QueuePool):
+            url = self.engine.url
+            self.engine.dispose()
+            # Rasa uses the store from its event loop's thread only; the pool may hand a connection to another.
+            self.engine = sa.create_engine(url, poolclass=QueuePool, connect_args={"check_same_thread": False})
+            self.sessionmaker = sessionmaker(bind=self.engine)
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
         with self.session_scope() as session:

@@ -130,6 +130,8 @@ def saves(db: str) -> None:
         expected += turn("whats next", "ask_next_steps", "action_next_steps", "Next", at=1e9 + 2)
         expected += turn("thanks", "thank", "action_acknowledge", "You're welcome", at=1e9 + 3)
         assert list(stored.events) == expected, list(stored.events)
+        # On SQLite one connection served every read and save (Rasa's own store opens one for each).
+        assert ours.engine.pool.checkedin() == 1, ours.engine.pool.status()
         print(len(stored.events))
 
     asyncio.run(handle())
