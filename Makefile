@@ -38,13 +38,13 @@ $(UV):
 # An environment is rebuilt only when its lock file changes; the stamp records the last sync.
 .venv/.synced: requirements/app.lock pyproject.toml | $(UV)
 	@test -x .venv/bin/python || $(UV) venv --quiet --python $(PYTHON310) .venv
-	VIRTUAL_ENV=.venv $(UV) pip sync --quiet requirements/app.lock
+	VIRTUAL_ENV=.venv $(UV) pip sync --quiet --compile-bytecode requirements/app.lock
 	VIRTUAL_ENV=.venv $(UV) pip install --quiet --no-deps -e .
 	@touch $@
 
 .venv-rasa/.synced: requirements/rasa.lock | $(UV)
 	@test -x .venv-rasa/bin/python || $(UV) venv --quiet --python $(PYTHON310) .venv-rasa
-	VIRTUAL_ENV=.venv-rasa $(UV) pip sync --quiet requirements/rasa.lock
+	VIRTUAL_ENV=.venv-rasa $(UV) pip sync --quiet --compile-bytecode requirements/rasa.lock
 	@touch $@
 
 setup: .venv/.synced .venv-rasa/.synced
