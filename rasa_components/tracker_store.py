@@ -12,6 +12,16 @@ events again with one more query. A tracker this store read remembers how many e
 each save moves that on; it is the same tracker object from reading to saving, and Rasa's lock store keeps
 any other server off the conversation meanwhile. A tracker that was not read here is counted as Rasa does.
 
+A message's own work grows with the session too: the rule policy works out the dialogue state of every earlier
+turn, several times a message, and the action server is sent the whole session with each call. Rasa's CPU per
+message went from 24 ms at the start of a conversation to 80 ms by its 120th message (docs/benchmarks.md). So a
+long session is handed to Rasa as its last `window_turns` exchanges (endpoints files; 10 unless set), after a
+start of session that sets the slots and the open form as they stood before them: the shape of a new session
+whose slots were carried over, which every rule already meets. The tracker's state (slots, open form, last
+message and action) is worked out from the whole session as before and must come out the same from the window,
+or the whole session is used. The window is only what Rasa works on: nothing in it is saved again, and
+reading a conversation's whole history (Rasa's HTTP API) is unchanged.
+
 On SQLite (the embedded default) it keeps its connection open between messages. SQLAlchemy 1.4, which Rasa pins,
 opens and closes a SQLite file's connection for every session, and closing the last connection to a database in
 write-ahead-log mode checkpoints the log: Rasa paid that twice a message. SQLAlchemy 2 pools SQLite files in the
@@ -27,8 +37,10 @@ from typing import Any, Dict, Iterable, Iterator, List, Optional, Text, Type
 
 import sqlalchemy as sa
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import Event
-from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.core.constants import ACTION_LISTEN_NAME, ACTION_SESSION_START_NAME
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, ActiveLoop, Event, SessionStarted, SlotSet, UserUttered
+from rasa.shared.core.trackers import DialogueStateTracker, EventVerbosity
 from rasa.shared.utils.common import all_subclasses
 from sqlalchemy.orm import sessionmaker
 from sqlalchemy.pool import QueuePool
@@ -57,6 +69,29 @@ def deserialise_events(rows: Iterable[Text]) -> List[Event]:
     return events
 
 
+def session_tracker(sender_id: Text, events: List[Event], domain: Domain, turns: int) -> DialogueStateTracker:
+    """The tracker of one session's `events`, on its last `turns` exchanges if that gives the same state."""
+    whole = DialogueStateTracker.from_events(sender_id, events, domain.slots)
+    users = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
+    if len(users) <= turns:
+        return whole
+    # An exchange begins with Rasa listening, just before the message.
+    cut = users[-turns] - 1
+    listening = events[cut]
+    if not (isinstance(listening, ActionExecuted) and listening.action_name == ACTION_LISTEN_NAME):
+        return whole
+    before = DialogueStateTracker.from_events(sender_id, events[:cut], domain.slots)
+    start: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
+    start += [SlotSet(slot.name, slot.value) for slot in before.slots.values() if slot.value != slot.initial_value]
+    if before.active_loop_name:
+        start.append(ActiveLoop(before.active_loop_name))
+    for event in start:
+        event.timestamp = listening.timestamp
+    recent = DialogueStateTracker.from_events(sender_id, start + events[cut:], domain.slots)
+    same = recent.current_state(EventVerbosity.NONE) == whole.current_state(EventVerbosity.NONE)
+    return recent if same else whole
+
+
 # How many of a tracker's events are in the store, on a tracker this store read or saved.
 STORED = "_throughcare_events_stored"
 
@@ -64,8 +99,9 @@ STORED = "_throughcare_events_stored"
 class ThroughcareTrackerStore(SQLTrackerStore):
     """Rasa's SQLTrackerStore with a cheaper read of a conversation's events, and no count on saving."""
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
+    def __init__(self, *args: Any, window_turns: int = 10, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
+        self.window_turns = int(window_turns)
         if self.engine.dialect.name == "sqlite" and not isinstance(self.engine.pool, QueuePool):
             url = self.engine.url
             self.engine.dispose()
@@ -79,7 +115,10 @@ class ThroughcareTrackerStore(SQLTrackerStore):
             rows = [data for (data,) in query.with_entities(self.SQLEvent.data)]
         if not self.domain or not rows:
             return None
-        tracker = DialogueStateTracker.from_events(sender_id, deserialise_events(rows), self.domain.slots)
+        events = deserialise_events(rows)
+        # Every session, from its start, when all of them are asked for (Rasa's HTTP API, exports).
+        turns = len(events) if fetch_events_from_all_sessions else self.window_turns
+        tracker = session_tracker(sender_id, events, self.domain, turns)
         setattr(tracker, STORED, len(tracker.events))
         return tracker
 

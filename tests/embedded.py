@@ -15,13 +15,19 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
+# Rasa is handed the last exchanges of a long conversation (rasa_components/tracker_store.py; 10 in endpoints.yml).
+# The test servers hand it only the last 2, so that every test conversation longer than that answers through the
+# window: a rule or an action that needed more than it holds would fail there.
+WINDOW_TURNS = 2
+
+
 def embedded_endpoints(directory: Path, action_port: int) -> Path:
     """An endpoints file like endpoints.yml (our tracker store on SQLite), with the action server on
-    `action_port` and the conversations in `directory`; returns its path."""
+    `action_port`, the conversations in `directory` and a window of WINDOW_TURNS; returns its path."""
     endpoints = directory / "endpoints.yml"
     endpoints.write_text(
         f'action_endpoint:\n  url: "http://127.0.0.1:{action_port}/webhook"\n'
         "tracker_store:\n  type: rasa_components.tracker_store.ThroughcareTrackerStore\n"
-        f'  dialect: "sqlite"\n  db: "{directory / "tracker.db"}"\n'
+        f'  dialect: "sqlite"\n  db: "{directory / "tracker.db"}"\n  window_turns: {WINDOW_TURNS}\n'
     )
     return endpoints

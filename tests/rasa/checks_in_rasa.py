@@ -137,6 +137,53 @@ def saves(db: str) -> None:
     asyncio.run(handle())
 
 
+def window(db: str) -> None:
+    """A long session read for a message: its last 3 exchanges, the same state, and saved as Rasa would."""
+    domain = Domain.load("domain.yml")
+    rasas, ours = SQLTrackerStore(domain, db=db), ThroughcareTrackerStore(domain, db=db, window_turns=3)
+    # The client and the walk are set early on; twelve questions follow.
+    events = session(1e9)
+    events += turn("next for A1234BC", "ask_next_steps", "action_next_steps", "Next", at=1e9 + 1)
+    events += [SlotSet("prison_number", "A1234BC", timestamp=1e9 + 1)]
+    events += turn(
+        "transfer checklist",
+        "start_checklist",
+        "action_start_checklist",
+        "Step 1",
+        SlotSet("checklist", "transfer"),
+        SlotSet("checklist_step", "t1"),
+        SlotSet("checklist_client", "A1234BC"),
+        at=1e9 + 2,
+    )
+    for minute in range(12):
+        events += turn("what is ttg", "define_term", "action_define_term", "TTG is", at=1e9 + 60 * (minute + 3))
+    # The same session with a form opened before its last 3 exchanges and still open.
+    with_form = events[:-8] + turn(
+        "skip", "step_skip", "skip_reason_form", "Why?", ActiveLoop("skip_reason_form"), at=2e9
+    )
+    with_form += turn("what is ttg", "define_term", "action_define_term", "TTG is", at=2e9 + 1)
+    with_form += turn("what is ttg", "define_term", "action_define_term", "TTG is", at=2e9 + 2)
+    with_form += turn("what is ttg", "define_term", "action_define_term", "TTG is", at=2e9 + 3)
+
+    async def read_and_save(conversation: str, stored: list[Event]) -> None:
+        await rasas.save(DialogueStateTracker.from_events(conversation, stored, domain.slots))
+        whole = await rasas.retrieve(conversation)
+        tracker = await ours.retrieve(conversation)
+        assert tracker is not None and whole is not None
+        assert tracker.current_state() == {**whole.current_state(), "events": None}
+        user_events = [e for e in tracker.events if isinstance(e, UserUttered)]
+        print(conversation, len(user_events), tracker.get_slot("checklist_client"), tracker.active_loop_name)
+        new = turn("thanks", "thank", "action_acknowledge", "You're welcome", at=3e9)
+        for event in new:
+            tracker.update(event)
+        await ours.save(tracker)
+        again = await rasas.retrieve(conversation)
+        assert again is not None and list(again.events) == stored + new, "saved other than the new events"
+
+    asyncio.run(read_and_save("without-form", events))
+    asyncio.run(read_and_save("with-form", with_form))
+
+
 def event_classes() -> None:
     names = {event_class.type_name for event_class in all_subclasses(Event)}
     assert all(_event_classes()[name] is Event.resolve_by_type(name) for name in names)
@@ -193,6 +240,7 @@ if __name__ == "__main__":
     checks = {
         "same_events": same_events,
         "saves": saves,
+        "window": window,
         "event_classes": event_classes,
         "loaded_store": loaded_store,
         "reply_validation": reply_validation,

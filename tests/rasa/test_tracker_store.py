@@ -26,6 +26,16 @@ def test_each_save_writes_the_new_events_once(tmp_path: Path) -> None:
     assert check("saves", str(tmp_path / "tracker.db")) == ["16"]
 
 
+def test_a_long_session_is_handed_to_rasa_as_its_last_exchanges_in_the_same_state(tmp_path: Path) -> None:
+    # The client and the walk, set ten exchanges before, are still set from a window of 3 exchanges. A form opened
+    # before the window holds the message that opened it, which the window cannot: that session is read whole
+    # (16 exchanges). Saving after either writes only the new exchange.
+    assert check("window", str(tmp_path / "tracker.db")) == [
+        "without-form 3 A1234BC None",
+        "with-form 16 A1234BC skip_reason_form",
+    ]
+
+
 def test_every_event_type_maps_to_the_class_rasa_would_choose() -> None:
     assert int(check("event_classes")[0]) > 20
 
