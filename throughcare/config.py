@@ -122,8 +122,10 @@ class Settings(BaseSettings):
     def from_env(cls, env: Mapping[str, str] | None = None, **values: Any) -> Settings:
         """The settings in `env` (default: this process's environment). A malformed value raises SettingsError."""
         if env is None and not values:
-            # The action server reads its settings on every message: read once per state of the environment.
-            return _from_process_environment(cls, frozenset(os.environ.items()))
+            # The action server reads its settings several times a message: read once per state of the variables
+            # they come from (a key made of the whole environment took a tenth of the action server's time).
+            names = (field.alias or name for name, field in cls.model_fields.items())
+            return _from_process_environment(cls, tuple((name, os.environ.get(name)) for name in names))
         return cls._read(env, **values)
 
     @classmethod
@@ -182,8 +184,8 @@ class Settings(BaseSettings):
 
 
 @functools.lru_cache(maxsize=16)
-def _from_process_environment(cls: type[S], environment: frozenset[tuple[str, str]]) -> S:
-    return cls._read(dict(environment))
+def _from_process_environment(cls: type[S], variables: tuple[tuple[str, str | None], ...]) -> S:
+    return cls._read({name: value for name, value in variables if value is not None})
 
 
 def _sentence(cls: type[BaseSettings], error: Any) -> str:
