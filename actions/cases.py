@@ -63,8 +63,7 @@ class ActionNextSteps(ThroughcareAction):
 
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff, number = await staff_and_client(message, tracker)
-        facts = await asyncio.to_thread(store.episode_facts, database(), number)
-        await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "next steps")
+        facts = await asyncio.to_thread(store.episode_facts_shown, database(), number, staff.id, "next steps")
         day = today()
         subject = _subject(message, tracker)
         if subject:
@@ -101,8 +100,7 @@ class ActionDueDate(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff, number = await staff_and_client(message, tracker)
         event = next((store.EVENTS[v] for v in message.entity_values("event") if v in store.EVENTS), None)
-        facts = await asyncio.to_thread(store.episode_facts, database(), number)
-        await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "due date")
+        facts = await asyncio.to_thread(store.episode_facts_shown, database(), number, staff.id, "due date")
         day = today()
         if event and event.checklist:
             # Asked when about release: when preparation begins by each document's rule, then the list.

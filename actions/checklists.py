@@ -34,7 +34,6 @@ from actions.common import (
 from actions.parsing import Message, longest_name_in, skip_reason
 from actions.protocol import answer_from_hits
 from throughcare.cases import store
-from throughcare.cases.audit_trail import audit_read
 from throughcare.db.models import StepStatus
 from throughcare.knowledge.schema import Procedure, Step
 from throughcare.knowledge.search import default_search
@@ -174,8 +173,7 @@ class ActionStartChecklist(ThroughcareAction):
             return _overview(procedure)
         staff = await require_staff(tracker)
         number = require_prison_number(message)
-        facts = await asyncio.to_thread(store.episode_facts, database(), number)
-        await asyncio.to_thread(audit_read, database(), staff.id, [number], CHECKLIST_VIEW)
+        facts = await asyncio.to_thread(store.episode_facts_shown, database(), number, staff.id, CHECKLIST_VIEW)
         done = sum(1 for p, _ in facts.progress if p == procedure.id)
         intro = f"Resuming where you left off ({done} steps recorded). " if done else ""
         return _next_card(procedure, facts, intro)
@@ -252,8 +250,7 @@ class ActionStepBack(ThroughcareAction):
     async def answer(self, message: Message, tracker: Tracker) -> Answer:
         staff = await require_staff(tracker)
         walk = _walk(message, tracker)
-        facts = await asyncio.to_thread(store.episode_facts, database(), walk.client)
-        await asyncio.to_thread(audit_read, database(), staff.id, [walk.client], CHECKLIST_VIEW)
+        facts = await asyncio.to_thread(store.episode_facts_shown, database(), walk.client, staff.id, CHECKLIST_VIEW)
         steps = applicable_steps(walk.procedure, facts, today())
         index = next((n for n, s in enumerate(steps) if s.id == walk.step.id), 0)
         if index == 0:

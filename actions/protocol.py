@@ -24,7 +24,6 @@ from actions.parsing import Message, question_text
 from throughcare import errors
 from throughcare.access.input_limits import MAX_MESSAGE_CHARS
 from throughcare.cases import staff_members, store
-from throughcare.cases.audit_trail import audit_read
 from throughcare.knowledge.schema import Expansion, GlossaryTerm
 from throughcare.knowledge.search import Hit, default_search
 from throughcare.protocol import answers
@@ -169,10 +168,15 @@ def _procedure_over_its_term(hits: list[Hit]) -> list[Hit]:
 
 async def client_timescale_line(hit: Hit, message: Message, tracker: Tracker) -> str | None:
     """For a timescale question with a client in context, the date worked out from their record."""
-    if hit.timescale is None or message.prison_number is None or await signed_in_staff(tracker) is None:
+    if hit.timescale is None or message.prison_number is None:
+        return None
+    staff = await signed_in_staff(tracker)
+    if staff is None:
         return None
     try:
-        facts = await asyncio.to_thread(store.episode_facts, database(), message.prison_number)
+        facts = await asyncio.to_thread(
+            store.episode_facts_shown, database(), message.prison_number, staff.id, "timescale for a client"
+        )
     except errors.UnknownClient:
         return None
     return answers.timescale_for_client(knowledge().timescale(hit.timescale), facts, today())
@@ -272,10 +276,11 @@ async def client_protocol_answer(number: str, text: str, message: Message, track
     if staff is None:
         return answer
     try:
-        facts = await asyncio.to_thread(store.episode_facts, database(), number)
+        facts = await asyncio.to_thread(
+            store.episode_facts_shown, database(), number, staff.id, "protocol for a client"
+        )
     except errors.UnknownClient:
         return answer
-    await asyncio.to_thread(audit_read, database(), staff.id, [facts.prison_number], "protocol for a client")
     if knowledge().procedures[procedure.id].kind in ("checklist", "escalation"):
         # What is left of it for this client, their conditions applied, each step with its own source.
         subject = "release" if procedure.id in RELEASE_CHECKLISTS else procedure.id

@@ -5,9 +5,9 @@ from __future__ import annotations
 from sqlalchemy import select
 from sqlalchemy.exc import OperationalError
 
-import actions.cases
 from actions.cases import ActionCaseload, ActionDueDate, ActionNextSteps
 from actions.common import DATABASE_DOWN, NOT_SIGNED_IN
+from actions.protocol import ActionAnswerProtocol
 from throughcare.cases import store
 from throughcare.cases.audit_trail import audit_read
 from throughcare.db.engine import Database
@@ -15,6 +15,7 @@ from throughcare.db.models import AuditEvent, Client
 from throughcare.demo.caseload import demo_practitioner_id
 
 NUMBER = [{"entity": "prison_number", "value": "a1234bc", "start": 15, "end": 22}]
+CLIENT = {"prison_number": "A1234BC"}
 
 
 def reads(db: Database) -> list[tuple[int | None, str, str]]:
@@ -44,6 +45,23 @@ def test_a_due_date_question_about_a_client_is_a_read_of_that_client(run, case_d
         slots={"prison_number": "A1234BC"},
     )
     assert reads(case_db) == [(demo_practitioner_id(case_db), "A1234BC", "due date")]
+
+
+def test_a_timescale_worked_out_from_a_client_s_record_is_a_read_of_that_client(run, case_db: Database) -> None:
+    # The date is worked out from their release date, so it shows part of their record.
+    result = run(ActionAnswerProtocol(), "when do we start release planning", "ask_protocol", slots=CLIENT)
+    assert "For A1234BC (" in result.text
+    assert reads(case_db) == [(demo_practitioner_id(case_db), "A1234BC", "timescale for a client")]
+
+
+def test_a_protocol_question_naming_a_client_is_a_read_of_that_client(run, case_db: Database) -> None:
+    run(
+        ActionAnswerProtocol(),
+        "A1234BC is being moved to another prison next week, what do I do",
+        "ask_protocol",
+        NUMBER,
+    )
+    assert reads(case_db) == [(demo_practitioner_id(case_db), "A1234BC", "protocol for a client")]
 
 
 def test_a_caseload_is_one_read_per_client_it_lists(run, case_db: Database) -> None:
@@ -79,10 +97,12 @@ def test_a_case_whose_reading_cannot_be_recorded_is_not_shown(run, case_db: Data
     def audit_fails(*_args: object) -> int:
         raise OperationalError("INSERT INTO audit_event", {}, Exception("disk I/O error"))
 
-    monkeypatch.setattr(actions.cases, "audit_read", audit_fails)
+    monkeypatch.setattr(store, "record_reads", audit_fails)
     result = run(ActionNextSteps(), "what's next for A1234BC", "ask_next_steps", NUMBER)
     assert result.text == DATABASE_DOWN
     assert "A1234BC (" not in result.text
+    timescale = run(ActionAnswerProtocol(), "when do we start release planning", "ask_protocol", slots=CLIENT)
+    assert timescale.text == DATABASE_DOWN
 
 
 def test_audit_read_writes_one_row_per_known_client_on_both_databases(demo_database: Database) -> None:

@@ -24,8 +24,9 @@ READ = "read"
 
 def audit_read(db: Database, staff_id: int, prison_numbers: Iterable[str], what: str) -> int:
     """Record, in one transaction, that `staff_id` was shown the case of each client named, in the view `what`
-    (such as "next steps", "due date", "caseload", "checklist"). Call it after reading and before showing: if
-    it fails, show nothing. Numbers of no known client are skipped. Returns the rows written."""
+    (such as "caseload"). Call it after reading and before showing: if it fails, show nothing. Numbers of no
+    known client are skipped. Returns the rows written. A single client's case is read and recorded in one
+    transaction by `store.episode_facts_shown`."""
     numbers = {number.upper() for number in prison_numbers}
     if not numbers:
         return 0
@@ -33,11 +34,16 @@ def audit_read(db: Database, staff_id: int, prison_numbers: Iterable[str], what:
         client_ids = session.scalars(
             select(Client.id).where(Client.prison_number.in_(numbers)).order_by(Client.prison_number)
         ).all()
-        session.add_all(
-            AuditEvent(staff_id=staff_id, entity="client", entity_id=client_id, action=READ, after={"what": what})
-            for client_id in client_ids
-        )
+        record_reads(session, staff_id, client_ids, what)
         return len(client_ids)
+
+
+def record_reads(session: Session, staff_id: int, client_ids: Iterable[int], what: str) -> None:
+    """Write a read row for each client in the caller's transaction."""
+    session.add_all(
+        AuditEvent(staff_id=staff_id, entity="client", entity_id=client_id, action=READ, after={"what": what})
+        for client_id in client_ids
+    )
 
 
 def audit(session: Session, staff_id: int | None, entity: str, entity_id: int, action: str, before, after) -> None:  # type: ignore[no-untyped-def]

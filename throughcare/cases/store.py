@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session, selectinload
 
 from throughcare import clock
 from throughcare.cases import prison_numbers
-from throughcare.cases.audit_trail import audit, audit_value
+from throughcare.cases.audit_trail import audit, audit_value, record_reads
 from throughcare.cases.facts import facts_of
 from throughcare.cases.open_steps import replace_open_steps
 from throughcare.cases.staff_members import staff_name
@@ -170,6 +170,16 @@ def _local_time(at: dt.datetime, today: dt.date) -> str:
 def episode_facts(db: Database, prison_number: str) -> EpisodeFacts:
     with db.transaction() as session:
         return facts_of(_current_episode(session, prison_number))
+
+
+def episode_facts_shown(db: Database, prison_number: str, staff_id: int, view: str) -> EpisodeFacts:
+    """A client's case to show a member of staff, their reading of it recorded in the audit trail in the same
+    transaction (the view `what` as in `audit_trail.audit_read`): if the record cannot be written, nothing is read
+    to show."""
+    with db.transaction() as session:
+        episode = _current_episode(session, prison_number)
+        record_reads(session, staff_id, [episode.client_id], view)
+        return facts_of(episode)
 
 
 def caseload(db: Database, staff_id: int) -> list[EpisodeFacts]:
