@@ -8,7 +8,9 @@ leaves them), and measures:
 - Rasa's resident memory once it answers;
 - one conversation, one message at a time: the round trip of each reply (p50, p95);
 - 20 conversations sending back to back: messages per second and the round trips under that load, and the CPU
-  time Rasa spent per message meanwhile (one Rasa process uses one core, so this bounds its throughput).
+  time Rasa spent per message meanwhile (one Rasa process uses one core, so this bounds its throughput);
+- one long conversation (128 messages, a busy shift): Rasa's CPU per message over its first 16 and its last 16,
+  which shows how a message's cost grows with the conversation before it.
 The messages are a staff member's everyday ones, signed as the demo practitioner, so every one runs the NLU,
 the rules and an action that reads the case database. `--write` replaces the figures in docs/benchmarks.md.
 
@@ -144,6 +146,19 @@ def many_conversations(token: Signer, conversations: int, rounds: int) -> tuple[
     return len(times) / (time.perf_counter() - began), times
 
 
+def long_conversation(served: Served, token: Signer, rounds: int = 16) -> tuple[float, float]:
+    """Rasa's CPU per message (ms) over the first two and the last two rounds of one conversation."""
+    sender = f"bench-{uuid.uuid4().hex[:8]}"
+    spent = []
+    with httpx.Client(timeout=60) as client:
+        for _ in range(rounds):
+            before = served.rasa_cpu_s()
+            for text in MESSAGES:
+                say(client, sender, text, token)
+            spent.append((served.rasa_cpu_s() - before) / len(MESSAGES) * 1000)
+    return statistics.mean(spent[:2]), statistics.mean(spent[-2:])
+
+
 def percentile(values: list[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(share * len(ordered)))]
@@ -167,6 +182,8 @@ def markdown(figures: dict) -> str:
             f"{figures['load_p95_ms']:.0f} ms | |",
             f"| Rasa's CPU per message under that load (a whole core: {1000 / figures['rasa_cpu_ms']:.0f}/s) | "
             f"{figures['rasa_cpu_ms']:.1f} ms | |",
+            f"| one conversation of {16 * len(MESSAGES)} messages: Rasa's CPU per message, first 16 / last 16 | "
+            f"{figures['long_first_ms']:.0f} / {figures['long_last_ms']:.0f} ms | |",
             END,
         ]
     )
@@ -198,6 +215,7 @@ def main() -> None:
         cpu_before = served.rasa_cpu_s()
         throughput, under_load = many_conversations(token, 20, args.rounds)
         rasa_cpu_ms = (served.rasa_cpu_s() - cpu_before) / len(under_load) * 1000
+        long_first, long_last = long_conversation(served, token)
     finally:
         served.stop()
     figures = {
@@ -209,6 +227,8 @@ def main() -> None:
         "load_p50_ms": statistics.median(under_load) * 1000,
         "load_p95_ms": percentile(under_load, 0.95) * 1000,
         "rasa_cpu_ms": rasa_cpu_ms,
+        "long_first_ms": long_first,
+        "long_last_ms": long_last,
     }
     block = markdown(figures)
     print(block)
