@@ -13,10 +13,13 @@ that is empty, or that shows the assistant did not understand, stops the run (a 
 sure what you meant" is worthless).
 
 Measured, in this order, each after a warm-up round that is not counted:
-- ours: (a) one conversation back to back; (b) 20 conversations back to back; (c) an offered 5 messages/s,
-  Poisson arrivals across as many conversations as needed (each still one message at a time);
-- the floor, the same stack and model with every action answered by scripts/noop_actions.py (no events, one
-  "ok"; HAProxy's action backends swapped under supervisord): (a) and (b);
+- ours and the floor, taking turns for 3 rounds: (a) one conversation back to back; (b) 20 conversations back
+  to back. The floor is the same stack and model with every action answered by scripts/noop_actions.py (no
+  events, one "ok"; HAProxy's action backends swapped under supervisord). Each figure pools its 3 rounds: this
+  machine's speed drifts by a third from one minute to the next, and a ratio of two figures measured minutes
+  apart measured the drift;
+- ours: (c) an offered 5 messages/s, Poisson arrivals across as many conversations as needed (each still one
+  message at a time);
 - ours on one Rasa server (the other stopped, so HAProxy sends every conversation to the one left): (b); then
   on two again (the other started again): (b), so that 2 is measured both before and after 1.
 
@@ -47,11 +50,11 @@ from dataclasses import dataclass
 import httpx
 import pytest
 from benchmarks_doc import replace_block
-from sqlalchemy import select
+from sqlalchemy import delete, select
 
 from throughcare.config import REPO_ROOT
 from throughcare.db.engine import Database
-from throughcare.db.models import Client, Episode, Stage
+from throughcare.db.models import ChecklistProgress, Client, Episode, Stage
 from throughcare.knowledge.loader import default_knowledge
 
 # The stack's starter lives in tests/ (not installed), shared with the production stack tests.
@@ -62,8 +65,10 @@ START, END = "<!-- load:begin -->", "<!-- load:end -->"
 WORK = REPO_ROOT / "var" / "bench-load"
 NOOP = REPO_ROOT / "scripts" / "noop_actions.py"
 CONCURRENT = 20
+# Ours and the floor take turns this many times (see the docstring).
+ROUNDS = 3
 OFFERED_RATE = 5.0
-# Walked in turn, one step a walk, so a client's checklists are not finished within a run (each has 8 or more).
+# Walked in turn, one step a walk; every warm-up unmarks them (clear_walks), so no checklist runs out of steps.
 PROCEDURES = ("care_plan_review", "release_planning", "transfer", "record_keeping", "safeguarding", "court")
 # The assistant's reply when it did not understand (actions/conversation.py).
 NOT_UNDERSTOOD = "not sure what you meant"
@@ -149,6 +154,11 @@ class Run:
     def p50(self) -> float:
         return statistics.median(self.times) * 1000
 
+    @classmethod
+    def pooled(cls, runs: list[Run]) -> Run:
+        """Several runs of the same load as one: every message's time, over their time together."""
+        return cls([t for run in runs for t in run.times], sum(run.seconds for run in runs), runs[0].conversations)
+
 
 class Load:
     """Conversations on the stack, each with a demo client of its own (taken in turn, so writes are spread)."""
@@ -214,8 +224,18 @@ class Load:
         return Run(times, seconds, len(everyone))
 
     def warm_up(self) -> None:
-        """A round in a few conversations, not counted: each server's first answers load what they need."""
+        """A round in a few conversations, not counted: each server's first answers load what they need. The walks
+        start again from their first step, so that no client's checklist runs out of steps in a long run."""
+        clear_walks(self.stack)
         self.back_to_back(4, 7)
+
+
+def clear_walks(stack: Stack) -> None:
+    """Every step the benchmark's walks marked, unmarked (the stack's case schema is the benchmark's own)."""
+    db = Database.from_url(stack.env["DATABASE_URL"])
+    with db.transaction() as session:
+        session.execute(delete(ChecklistProgress).where(ChecklistProgress.procedure_id.in_(PROCEDURES)))
+    db.engine.dispose()
 
 
 def open_clients(stack: Stack) -> list[str]:
@@ -272,22 +292,21 @@ def measure(stack: Stack, quick: bool, say: Callable[[str], None]) -> dict[str, 
     if len(load.clients) < CONCURRENT:
         raise RuntimeError(f"the demo caseload has {len(load.clients)} clients in treatment, fewer than {CONCURRENT}")
     single, each, offered_for = (7, 7, 15.0) if quick else (42, 28, 60.0)
-    runs: dict[str, Run] = {}
-    say("warming up")
-    load.warm_up()
-    say("ours: one conversation")
-    runs["single"] = load.back_to_back(1, single)
-    say(f"ours: {CONCURRENT} conversations")
-    runs["concurrent"] = load.back_to_back(CONCURRENT, each)
-    say(f"ours: offered {OFFERED_RATE:g} messages/s")
-    runs["offered"] = load.offered(OFFERED_RATE, offered_for)
-    with noop_actions(stack, load):
-        say("floor: warming up")
+    rounds: dict[str, list[Run]] = {"single": [], "concurrent": [], "floor_single": [], "floor_concurrent": []}
+    for turn in range(1, ROUNDS + 1):
+        say(f"round {turn} of {ROUNDS}, ours: warming up, one conversation, {CONCURRENT} conversations")
         load.warm_up()
-        say("floor: one conversation")
-        runs["floor_single"] = load.back_to_back(1, single)
-        say(f"floor: {CONCURRENT} conversations")
-        runs["floor_concurrent"] = load.back_to_back(CONCURRENT, each)
+        rounds["single"].append(load.back_to_back(1, single))
+        rounds["concurrent"].append(load.back_to_back(CONCURRENT, each))
+        with noop_actions(stack, load):
+            say(f"round {turn} of {ROUNDS}, floor: the same")
+            load.warm_up()
+            rounds["floor_single"].append(load.back_to_back(1, single))
+            rounds["floor_concurrent"].append(load.back_to_back(CONCURRENT, each))
+    runs = {name: Run.pooled(measured) for name, measured in rounds.items()}
+    say(f"ours: offered {OFFERED_RATE:g} messages/s")
+    load.warm_up()
+    runs["offered"] = load.offered(OFFERED_RATE, offered_for)
     say("ours on one Rasa server")
     stopped = stack.rasa_servers[1:]
     stack.supervisorctl("stop", *stopped)
@@ -326,6 +345,7 @@ def markdown(runs: dict[str, Run], quick: bool, load_before: float) -> str:
             "time: what's next for its client, a protocol question, a term, a care plan review recorded, a "
             "checklist walk started, a step done, the walk stopped; every reply is checked. The floor is the same "
             'stack and model with every action answered by `scripts/noop_actions.py` (no events, one "ok"). '
+            f"Ours and the floor took turns for {ROUNDS} rounds, each figure pooling its rounds. "
             "Round trips through HAProxy; p50 / p95 in milliseconds.",
             "",
             "| load | ours | floor | ours / floor (p50) | target | |",
