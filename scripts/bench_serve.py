@@ -27,6 +27,7 @@ import platform
 import signal
 import statistics
 import subprocess
+import sys
 import threading
 import time
 import uuid
@@ -40,6 +41,10 @@ from throughcare.access import identity
 from throughcare.config import REPO_ROOT
 from throughcare.db.engine import Database
 from throughcare.demo.caseload import demo_practitioner_id
+
+# How the scripts find the Rasa server lives in tests/ (not installed), shared with scripts/fuzz.py.
+sys.path.insert(0, str(REPO_ROOT))
+from tests.embedded import rasa_pid
 
 URL = "http://127.0.0.1:5005/webhooks/rest/webhook"
 # Signs a staff token for one conversation (tokens are bound to their sender).
@@ -80,13 +85,7 @@ class Served:
 
     def rasa_process(self) -> Path:
         """/proc/<pid> of the Rasa server."""
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                if b"rasa_components.server" in cmdline.read_bytes().split(b"\0"):
-                    return cmdline.parent
-            except OSError:
-                continue
-        raise RuntimeError("no Rasa process found")
+        return Path(f"/proc/{rasa_pid()}")
 
     def rasa_rss_mb(self) -> float:
         status = (self.rasa_process() / "status").read_text().splitlines()

@@ -23,7 +23,6 @@ import statistics
 import subprocess
 import sys
 import time
-from pathlib import Path
 
 import httpx
 from benchmarks_doc import replace_block
@@ -36,7 +35,7 @@ from throughcare.demo.caseload import demo_practitioner_id, load_demo_data
 # The messages and the test servers' endpoints live in tests/ (not installed), so this script and the tests share them.
 sys.path.insert(0, str(REPO_ROOT))
 from tests import fuzz
-from tests.embedded import embedded_endpoints, free_port
+from tests.embedded import embedded_endpoints, free_port, rasa_pid
 
 WORK = REPO_ROOT / "var" / "fuzz"
 LOG = REPO_ROOT / "var" / "log" / "fuzz-serve.log"
@@ -81,15 +80,7 @@ class Servers:
         raise RuntimeError(f"no answer within {limit} s; see {LOG}")
 
     def rasa_pid(self) -> int:
-        port = str(self.rasa_port).encode()
-        for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
-            try:
-                parts = cmdline.read_bytes().split(b"\0")
-            except OSError:
-                continue
-            if b"rasa_components.server" in parts and port in parts:
-                return int(cmdline.parent.name)
-        raise RuntimeError("no Rasa process found")
+        return rasa_pid(self.rasa_port)
 
     def stop(self) -> None:
         os.killpg(self.process.pid, signal.SIGTERM)

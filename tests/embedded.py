@@ -1,4 +1,5 @@
-"""Test servers' ports and endpoints for the embedded default, shared by tests/servers.py and scripts/fuzz.py.
+"""Test servers' ports and endpoints for the embedded default, shared by tests/servers.py and scripts/fuzz.py,
+and how the scripts find the Rasa server they started.
 
 Nothing here imports pytest's fixtures, so a script can use it outside a test run.
 """
@@ -7,6 +8,9 @@ from __future__ import annotations
 
 import socket
 from pathlib import Path
+
+# Rasa runs as `python -m rasa_components.server` (scripts/serve, tests/servers.py): its command line says so.
+RASA_MODULE = b"rasa_components.server"
 
 
 def free_port() -> int:
@@ -31,3 +35,15 @@ def embedded_endpoints(directory: Path, action_port: int) -> Path:
         f'  dialect: "sqlite"\n  db: "{directory / "tracker.db"}"\n  window_turns: {WINDOW_TURNS}\n'
     )
     return endpoints
+
+
+def rasa_pid(port: int | None = None) -> int:
+    """The process id of the Rasa server started as RASA_MODULE (the one on `port`, when given)."""
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        try:
+            parts = cmdline.read_bytes().split(b"\0")
+        except OSError:
+            continue
+        if RASA_MODULE in parts and (port is None or str(port).encode() in parts):
+            return int(cmdline.parent.name)
+    raise RuntimeError("no Rasa process found")
