@@ -71,22 +71,22 @@ def deserialise_events(rows: Iterable[Text]) -> List[Event]:
 
 def session_tracker(sender_id: Text, events: List[Event], domain: Domain, turns: int) -> DialogueStateTracker:
     """The tracker of one session's `events`, on its last `turns` exchanges if that gives the same state."""
-    whole = DialogueStateTracker.from_events(sender_id, events, domain.slots)
     users = [i for i, event in enumerate(events) if isinstance(event, UserUttered)]
-    if len(users) <= turns:
-        return whole
-    # An exchange begins with Rasa listening, just before the message.
-    cut = users[-turns] - 1
+    # An exchange begins with Rasa listening, just before the message; 0 when the session is short enough to use whole.
+    cut = users[-turns] - 1 if len(users) > turns else 0
     listening = events[cut]
-    if not (isinstance(listening, ActionExecuted) and listening.action_name == ACTION_LISTEN_NAME):
-        return whole
-    before = DialogueStateTracker.from_events(sender_id, events[:cut], domain.slots)
+    if not cut or not (isinstance(listening, ActionExecuted) and listening.action_name == ACTION_LISTEN_NAME):
+        return DialogueStateTracker.from_events(sender_id, events, domain.slots)
+    # The events before the window are replayed once: their state starts the window, then the rest make the whole.
+    whole = DialogueStateTracker.from_events(sender_id, events[:cut], domain.slots)
     start: List[Event] = [ActionExecuted(ACTION_SESSION_START_NAME), SessionStarted()]
-    start += [SlotSet(slot.name, slot.value) for slot in before.slots.values() if slot.value != slot.initial_value]
-    if before.active_loop_name:
-        start.append(ActiveLoop(before.active_loop_name))
+    start += [SlotSet(slot.name, slot.value) for slot in whole.slots.values() if slot.value != slot.initial_value]
+    if whole.active_loop_name:
+        start.append(ActiveLoop(whole.active_loop_name))
     for event in start:
         event.timestamp = listening.timestamp
+    for event in events[cut:]:
+        whole.update(event)
     recent = DialogueStateTracker.from_events(sender_id, start + events[cut:], domain.slots)
     same = recent.current_state(EventVerbosity.NONE) == whole.current_state(EventVerbosity.NONE)
     return recent if same else whole
