@@ -9,7 +9,7 @@ from typing import TypeVar
 
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError, IntegrityError
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, contains_eager, joinedload, selectinload
 
 from throughcare import clock
 from throughcare.cases import prison_numbers
@@ -134,18 +134,25 @@ def _client(session: Session, number: str, *, for_update: bool = False) -> Clien
 
 
 def _current_episode(session: Session, prison_number: str, *, for_update: bool = False) -> Episode:
+    """The client's open episode, or their latest; with what facts_of reads (client, key worker, progress) loaded
+    in the same query, so a case read is one query and not five."""
     number = _normalised(prison_number)
-    client = _client(session, number, for_update=for_update)
-    if client is None or not client.episodes:
-        raise UnknownClient(f"I can't find {number} on the caseload.")
-    open_episodes = [e for e in client.episodes if e.closure_date is None]
-    episode = (open_episodes or client.episodes)[-1]
+    query = (
+        select(Episode)
+        .join(Episode.client)
+        .where(Client.prison_number == number)
+        .order_by(Episode.referral_date, Episode.id)
+        .options(contains_eager(Episode.client), joinedload(Episode.key_worker), joinedload(Episode.progress))
+    )
     if for_update:
-        # The episode's row too: the daily refresh of open steps locks episodes, not clients.
-        session.scalar(
-            select(Episode).where(Episode.id == episode.id).with_for_update().execution_options(populate_existing=True)
-        )
-    return episode
+        # The client's row first (see _client), then their episodes: the daily refresh of open steps locks
+        # episodes, not clients.
+        _client(session, number, for_update=True)
+        query = query.with_for_update(of=Episode).execution_options(populate_existing=True)
+    episodes = session.scalars(query).unique().all()
+    if not episodes:
+        raise UnknownClient(f"I can't find {number} on the caseload.")
+    return ([e for e in episodes if e.closure_date is None] or episodes)[-1]
 
 
 def _retrying(write: Callable[[], T]) -> T:
@@ -365,19 +372,14 @@ def _mark_step(
     with db.writing() as session:
         episode = _current_episode(session, prison_number, for_update=True)
         _check_step_applies(knowledge, episode, procedure_id, step_id, today)
-        row = session.scalar(
-            select(ChecklistProgress).where(
-                ChecklistProgress.episode_id == episode.id,
-                ChecklistProgress.procedure_id == procedure_id,
-                ChecklistProgress.step_id == step_id,
-            )
-        )
+        row = next((p for p in episode.progress if (p.procedure_id, p.step_id) == (procedure_id, step_id)), None)
         if row is not None and row.status == status:
             raise AlreadyMarked(_already_marked(session, knowledge, row, episode, staff_id, today))
         before = {"status": row.status.value, "reason": row.reason} if row else None
         if row is None:
-            row = ChecklistProgress(episode_id=episode.id, procedure_id=procedure_id, step_id=step_id, status=status)
-            session.add(row)
+            # Added to the episode as loaded, which then holds every mark: its open steps are worked out from it.
+            row = ChecklistProgress(procedure_id=procedure_id, step_id=step_id, status=status)
+            episode.progress.append(row)
         row.status, row.reason, row.by_staff_id, row.at = status, reason, staff_id, dt.datetime.now(dt.timezone.utc)
         session.flush()
         audit(
