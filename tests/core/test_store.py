@@ -25,6 +25,7 @@ from throughcare.db.models import (
 )
 from throughcare.demo.caseload import demo_practitioner_id, load_demo_data
 from throughcare.knowledge.loader import default_knowledge
+from throughcare.protocol.engine import next_steps
 
 
 def first_referred(db) -> str:  # type: ignore[no-untyped-def]
@@ -306,6 +307,33 @@ def test_a_referral_keeps_its_route_and_opens_that_routes_first_step(demo_databa
         )
     assert soonest.key == first and soonest.due <= today + dt.timedelta(days=within_days)
     assert audit.after["referral_route"] == route.value
+
+
+def test_the_open_steps_kept_for_reports_are_the_protocol_engines_after_every_change(demo_database, today) -> None:
+    """The overdue reports read `open_step`; only the rows a change moved are rewritten, so after each change,
+    on the day it was made, the rows must be exactly what the protocol engine says now."""
+    knowledge, staff = default_knowledge(), demo_practitioner_id(demo_database)
+    tomorrow = today + dt.timedelta(days=1)
+
+    def kept() -> set[tuple]:
+        with demo_database.transaction() as session:
+            episode = session.scalar(select(Episode).join(Client).where(Client.prison_number == "K7777ZZ"))
+            rows = session.scalars(select(OpenStep).where(OpenStep.episode_id == episode.id))
+            return {(r.key, r.what, r.who, r.due, r.computed_on) for r in rows}
+
+    def expected(facts, day: dt.date) -> set[tuple]:  # type: ignore[no-untyped-def]
+        return {(s.key, s.what, s.who, s.due, day) for s in next_steps(facts, knowledge, day)}
+
+    facts = store.record_referral(demo_database, knowledge, "K7777ZZ", models.ReferralRoute.illicit_use, today, staff)
+    assert kept() == expected(facts, today)
+    facts = store.record_event(demo_database, knowledge, "K7777ZZ", "initial_assessment", today, staff, today)
+    assert kept() == expected(facts, today)
+    facts = store.record_event(demo_database, knowledge, "K7777ZZ", "triage", tomorrow, staff, tomorrow)
+    assert kept() == expected(facts, tomorrow)
+    facts = store.mark_step(
+        demo_database, knowledge, "K7777ZZ", "safeguarding", "tell_line_manager", StepStatus.done, staff
+    )
+    assert kept() == expected(facts, clock.today())
 
 
 def test_engagement_and_non_engagement_after_release_replace_each_other(demo_database, today) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import Row, delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from throughcare.cases.facts import facts_of
@@ -18,26 +18,49 @@ from throughcare.knowledge.schema import Knowledge
 from throughcare.protocol.engine import next_steps
 
 
-def _open_step_rows(episode: Episode, knowledge: Knowledge, today: dt.date) -> list[OpenStep]:
+def _open_step_rows(episode: Episode, knowledge: Knowledge, today: dt.date) -> list[dict]:
     return [
-        OpenStep(
-            episode_id=episode.id,
-            key=step.key[:80],
-            what=step.what[:300],
-            who=step.who[:80],
-            due=step.due,
-            computed_on=today,
-        )
+        {
+            "episode_id": episode.id,
+            "key": step.key[:80],
+            "what": step.what[:300],
+            "who": step.who[:80],
+            "due": step.due,
+            "computed_on": today,
+        }
         for step in next_steps(facts_of(episode), knowledge, today)
     ]
 
 
 def replace_open_steps(session: Session, episode: Episode, knowledge: Knowledge, today: dt.date) -> None:
-    """Rewrite the episode's rows in `open_step`, in the transaction that changed the episode."""
+    """Bring the episode's rows in `open_step` up to date, in the transaction that changed the episode. The episode
+    as the caller holds it is the record: its changes, and its marks in `episode.progress`, are in the session.
+
+    Only the rows that differ are rewritten: a change moves one or two of an episode's thirty-odd steps, and
+    rewriting them all cost more than the rest of the change."""
     session.flush()
-    session.execute(delete(OpenStep).where(OpenStep.episode_id == episode.id))
-    session.refresh(episode)
-    session.add_all(_open_step_rows(episode, knowledge, today))
+    wanted = {row["key"]: row for row in _open_step_rows(episode, knowledge, today)}
+    held = session.execute(
+        select(OpenStep.id, OpenStep.key, OpenStep.what, OpenStep.who, OpenStep.due, OpenStep.computed_on).where(
+            OpenStep.episode_id == episode.id
+        )
+    ).all()
+    kept = {h.key for h in held if _same(h, wanted.get(h.key))}
+    stale = [h.id for h in held if h.key not in kept]
+    if stale:
+        session.execute(delete(OpenStep).where(OpenStep.id.in_(stale)))
+    new = [row for key, row in wanted.items() if key not in kept]
+    if new:
+        session.execute(insert(OpenStep), new)
+
+
+def _same(held: Row, row: dict | None) -> bool:
+    return row is not None and (held.what, held.who, held.due, held.computed_on) == (
+        row["what"],
+        row["who"],
+        row["due"],
+        row["computed_on"],
+    )
 
 
 def refresh_open_steps(db: Database, knowledge: Knowledge, today: dt.date, batch: int = 1000) -> int:
@@ -59,7 +82,9 @@ def refresh_open_steps(db: Database, knowledge: Knowledge, today: dt.date, batch
                 .options(selectinload(Episode.client), selectinload(Episode.key_worker), selectinload(Episode.progress))
             ).all()
             session.execute(delete(OpenStep).where(OpenStep.episode_id.in_(chunk)))
-            session.add_all(row for episode in episodes for row in _open_step_rows(episode, knowledge, today))
+            rows = [row for episode in episodes for row in _open_step_rows(episode, knowledge, today)]
+            if rows:
+                session.execute(insert(OpenStep), rows)
     return len(ids)
 
 
