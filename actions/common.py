@@ -22,7 +22,7 @@ from actions.parsing import Message, read_message, signed_staff_id
 from throughcare import clock, errors
 from throughcare.access import input_limits
 from throughcare.cases import prison_numbers, query_log, staff_members
-from throughcare.db.engine import Database, default_engine
+from throughcare.db.engine import Database, default_database
 from throughcare.knowledge.loader import default_knowledge
 from throughcare.knowledge.schema import Knowledge, Procedure, Step
 
@@ -65,7 +65,7 @@ class Answer:
 
 
 def database() -> Database:
-    return Database(default_engine())
+    return default_database()
 
 
 def knowledge() -> Knowledge:

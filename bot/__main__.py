@@ -12,7 +12,7 @@ from bot import logs
 from bot.app import build_application
 from bot.settings import GATEWAY, Settings
 from throughcare.config import read_settings
-from throughcare.db.engine import Database, default_engine
+from throughcare.db.engine import default_database
 from throughcare.knowledge.loader import default_knowledge
 
 logger = logging.getLogger("bot")
@@ -23,7 +23,7 @@ def main() -> int:
     if settings is None:
         return 2
     logs.configure(settings.token, settings.secret.decode())
-    application = build_application(settings, Database(default_engine()), default_knowledge())
+    application = build_application(settings, default_database(), default_knowledge())
     try:
         if settings.webhook_url:
             logger.info("Serving the webhook on %s:%s", settings.webhook_listen, settings.webhook_port)

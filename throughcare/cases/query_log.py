@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
+from sqlalchemy import insert
+
 from throughcare.db.engine import Database
 from throughcare.db.models import (
     GuidanceQuery,
@@ -27,22 +29,21 @@ def log_query(
     answer: str | None = None,
     topic: str | None = None,
 ) -> None:
-    with db.transaction() as session:
-        now = utcnow()
-        session.add(
-            GuidanceQuery(
-                at=now,
-                week=week_of(now),
-                staff_id=staff_id,
-                conversation_id=conversation_id,
-                text=text[:4000],
-                intent=intent,
-                confidence=confidence,
-                entities=[{"entity": e.get("entity"), "value": e.get("value")} for e in entities],
-                action=action,
-                cited=cited[:200] if cited else None,
-                fell_back=fell_back,
-                answer=answer[:4000] if answer else None,
-                topic=(topic or intent or "")[:80] or None,
-            )
+    now = utcnow()
+    db.execute_alone(
+        insert(GuidanceQuery).values(
+            at=now,
+            week=week_of(now),
+            staff_id=staff_id,
+            conversation_id=conversation_id,
+            text=text[:4000],
+            intent=intent,
+            confidence=confidence,
+            entities=[{"entity": e.get("entity"), "value": e.get("value")} for e in entities],
+            action=action,
+            cited=cited[:200] if cited else None,
+            fell_back=fell_back,
+            answer=answer[:4000] if answer else None,
+            topic=(topic or intent or "")[:80] or None,
         )
+    )

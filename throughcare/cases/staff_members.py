@@ -31,11 +31,10 @@ def staff_name(session: Session, staff_id: int | None, asking_staff_id: int) -> 
 
 def staff_member(db: Database, staff_id: int) -> StaffIdentity | None:
     """The active staff member with this id, or None (unknown or no longer active)."""
-    with db.transaction() as session:
-        staff = session.get(StaffMember, staff_id)
-        if staff is None or not staff.active:
-            return None
-        return StaffIdentity(staff.id, staff.display_name, staff.role.value)
+    found = db.execute_alone(
+        select(StaffMember.display_name, StaffMember.role).where(StaffMember.id == staff_id, StaffMember.active)
+    )
+    return StaffIdentity(staff_id, found[0].display_name, found[0].role.value) if found else None
 
 
 def add_staff(db: Database, display_name: str, role: Role, team: str | None = None) -> int:
