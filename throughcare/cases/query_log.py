@@ -13,6 +13,8 @@ from throughcare.db.models import (
     week_of,
 )
 
+_INSERT = insert(GuidanceQuery)
+
 
 def log_query(
     db: Database,
@@ -30,20 +32,22 @@ def log_query(
     topic: str | None = None,
 ) -> None:
     now = utcnow()
+    # The values as parameters of one statement made once, not a statement made for each query's values.
     db.execute_alone(
-        insert(GuidanceQuery).values(
-            at=now,
-            week=week_of(now),
-            staff_id=staff_id,
-            conversation_id=conversation_id,
-            text=text[:4000],
-            intent=intent,
-            confidence=confidence,
-            entities=[{"entity": e.get("entity"), "value": e.get("value")} for e in entities],
-            action=action,
-            cited=cited[:200] if cited else None,
-            fell_back=fell_back,
-            answer=answer[:4000] if answer else None,
-            topic=(topic or intent or "")[:80] or None,
-        )
+        _INSERT,
+        {
+            "at": now,
+            "week": week_of(now),
+            "staff_id": staff_id,
+            "conversation_id": conversation_id,
+            "text": text[:4000],
+            "intent": intent,
+            "confidence": confidence,
+            "entities": [{"entity": e.get("entity"), "value": e.get("value")} for e in entities],
+            "action": action,
+            "cited": cited[:200] if cited else None,
+            "fell_back": fell_back,
+            "answer": answer[:4000] if answer else None,
+            "topic": (topic or intent or "")[:80] or None,
+        },
     )

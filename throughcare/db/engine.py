@@ -72,12 +72,12 @@ class Database:
         with self._sessions() as session, session.begin():
             yield session
 
-    def execute_alone(self, statement: Executable) -> Sequence[Row]:
+    def execute_alone(self, statement: Executable, parameters: dict | None = None) -> Sequence[Row]:
         """One statement as a transaction of its own, and its rows. For a single read or insert that nothing else
         must be atomic with (the staff check, the query log): without BEGIN and COMMIT it is one round trip to
         the database, not three, on every message."""
         with self._autocommit.connect() as connection:
-            result = connection.execute(statement)
+            result = connection.execute(statement, parameters)
             return result.all() if result.returns_rows else []
 
     @contextmanager
