@@ -47,6 +47,7 @@ _DATE = re.compile(DATE_PATTERN, re.IGNORECASE)
 # button payload ("/record_event{\"date\":...}"), is no date, and dateparser took 0.6 s over 2,000 characters.
 MAX_DATE_CHARS = 40
 _DAY_ONLY = re.compile(r"^(?:the\s+)?(\d{1,2})$")
+_NEAR_DAYS = {"today": 0, "yesterday": -1, "tomorrow": 1}
 
 
 class DateNotUnderstood(ValueError):
@@ -81,6 +82,9 @@ def parse_date(text: str, today: dt.date, prefer: Prefer) -> dt.date:
     if len(" ".join(text.split())) > MAX_DATE_CHARS:
         raise DateNotUnderstood(text[:MAX_DATE_CHARS] + "…")
     tidy = _tidy(text)
+    if tidy in _NEAR_DAYS:
+        # Said often, and read here without dateparser's half a millisecond.
+        return today + dt.timedelta(days=_NEAR_DAYS[tidy])
     day_only = _DAY_ONLY.match(tidy)
     if day_only:
         return _day_of_month(int(day_only.group(1)), today, prefer)
