@@ -175,7 +175,7 @@ class ActionStartChecklist(ThroughcareAction):
         number = require_prison_number(message)
         facts = await asyncio.to_thread(store.episode_facts_shown, database(), number, staff.id, CHECKLIST_VIEW)
         done = sum(1 for p, _ in facts.progress if p == procedure.id)
-        intro = f"Resuming where you left off ({done} steps recorded). " if done else ""
+        intro = f"Resuming where you left off ({done} step{'' if done == 1 else 's'} recorded). " if done else ""
         return _next_card(procedure, facts, intro)
 
 

@@ -70,8 +70,17 @@ def test_a_walk_through_records_each_step_and_resumes_where_it_stopped(run, case
     resumed = run(
         ActionStartChecklist(), "resume the transfer checklist", "start_checklist", slots={"prison_number": "A1234BC"}
     )
-    assert resumed.text.startswith("Resuming where you left off")
+    assert resumed.text.startswith("Resuming where you left off (2 steps recorded)")
     assert resumed.slot("checklist_step") not in (first, second)
+
+
+def test_resuming_after_one_step_says_one_step(run, knowledge) -> None:  # type: ignore[no-untyped-def]
+    first = knowledge.procedures["transfer"].steps[0].id
+    run(ActionStepDone(), "done", "step_done", slots=on_step(first))
+    resumed = run(
+        ActionStartChecklist(), "resume the transfer checklist", "start_checklist", slots={"prison_number": "A1234BC"}
+    )
+    assert resumed.text.startswith("Resuming where you left off (1 step recorded).")
 
 
 def test_a_skip_without_a_reason_asks_for_one_and_records_nothing(run, case_db, knowledge) -> None:
