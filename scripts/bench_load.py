@@ -51,6 +51,7 @@ import httpx
 import pytest
 from benchmarks_doc import replace_block
 from sqlalchemy import delete, select
+from sqlalchemy.orm import Session
 
 from throughcare.config import REPO_ROOT
 from throughcare.db.engine import Database
@@ -230,26 +231,34 @@ class Load:
         self.back_to_back(4, 7)
 
 
-def clear_walks(stack: Stack) -> None:
-    """Every step the benchmark's walks marked, unmarked (the stack's case schema is the benchmark's own)."""
+@contextmanager
+def case_records(stack: Stack) -> Iterator[Session]:
+    """A transaction on the stack's case schema (the benchmark's own), its connection closed after."""
     db = Database.from_url(stack.env["DATABASE_URL"])
-    with db.transaction() as session:
+    try:
+        with db.transaction() as session:
+            yield session
+    finally:
+        db.engine.dispose()
+
+
+def clear_walks(stack: Stack) -> None:
+    """Every step the benchmark's walks marked, unmarked."""
+    with case_records(stack) as session:
         session.execute(delete(ChecklistProgress).where(ChecklistProgress.procedure_id.in_(PROCEDURES)))
-    db.engine.dispose()
 
 
 def open_clients(stack: Stack) -> list[str]:
     """The demo clients in treatment: each can have a review recorded and checklists walked."""
-    db = Database.from_url(stack.env["DATABASE_URL"])
-    with db.transaction() as session:
-        numbers = session.scalars(
-            select(Client.prison_number)
-            .join(Episode.client)
-            .where(Episode.stage == Stage.in_treatment, Episode.closure_date.is_(None))
-            .order_by(Client.prison_number)
-        ).all()
-    db.engine.dispose()
-    return list(numbers)
+    with case_records(stack) as session:
+        return list(
+            session.scalars(
+                select(Client.prison_number)
+                .join(Episode.client)
+                .where(Episode.stage == Stage.in_treatment, Episode.closure_date.is_(None))
+                .order_by(Client.prison_number)
+            )
+        )
 
 
 def wait_until(stack: Stack, names: tuple[str, ...], up: bool, within: float = 60) -> None:
