@@ -11,6 +11,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
+import yaml
 from sqlalchemy import Engine, create_engine, event, make_url, text
 
 from throughcare import clock
@@ -18,6 +19,7 @@ from throughcare.db.engine import Database
 from throughcare.db.migrate import upgrade
 from throughcare.demo.caseload import load_demo_data
 from throughcare.knowledge.loader import default_knowledge
+from throughcare.knowledge.nlu_patterns import rasa_entity_data
 from throughcare.knowledge.schema import Knowledge
 
 # pytest-xdist's workers start with COLUMNS=80 and LINES=24 in their environment, where a plain run has neither.
@@ -255,3 +257,15 @@ def statements(db: Database) -> Iterator[list[str]]:
         yield seen
     finally:
         event.remove(db.engine, "before_cursor_execute", count)
+
+
+# The generated entity data, parsed, by the knowledge it was generated from (kept, so that its id names it):
+# generating and parsing it takes about a second, and many tests read it with dozens of messages each.
+_ENTITY_DATA: dict[int, tuple[Knowledge, list[dict]]] = {}
+
+
+def generated_entity_data(knowledge: Knowledge) -> list[dict]:
+    """The NLU's rule-based entity data (`nlu_patterns.rasa_entity_data`) for `knowledge`, parsed."""
+    if id(knowledge) not in _ENTITY_DATA:
+        _ENTITY_DATA[id(knowledge)] = (knowledge, yaml.safe_load(rasa_entity_data(knowledge))["nlu"])
+    return _ENTITY_DATA[id(knowledge)][1]

@@ -20,6 +20,7 @@ from actions import events, induction, protocol, safeguarding
 from actions.parsing import SKIP_WORDS, skip_reason
 from actions.protocol import TERM_QUESTION, asked_phrase
 from rasa_components.normaliser import Normaliser
+from tests.conftest import generated_entity_data
 from throughcare.access import input_limits
 from throughcare.access.input_limits import (
     MAX_BODY_BYTES,
@@ -33,7 +34,6 @@ from throughcare.access.input_limits import (
 )
 from throughcare.cases import prison_numbers
 from throughcare.cases.dates import DATE_PATTERN, DateNotUnderstood, find_date_text, parse_date
-from throughcare.knowledge.nlu_patterns import rasa_entity_data
 from throughcare.knowledge.schema import Knowledge
 from throughcare.knowledge.search import default_search
 
@@ -75,17 +75,9 @@ def slowest(read: Callable[[str], object]) -> tuple[str, float]:
     return worst
 
 
-# The patterns by the knowledge they were generated from (kept, so that its id names it): generating the entity data
-# takes half a second, and every reader's test asks for them.
-_PATTERNS: dict[int, tuple[Knowledge, dict[str, str]]] = {}
-
-
 def entity_patterns(knowledge: Knowledge) -> dict[str, str]:
     """The regexes Rasa's RegexEntityExtractor and the intent classifier's Normaliser run on every message."""
-    if id(knowledge) not in _PATTERNS:
-        found = re.findall(r"- regex: (\w+)\n  examples: \|\n    - (.+)\n", rasa_entity_data(knowledge))
-        _PATTERNS[id(knowledge)] = (knowledge, dict(found))
-    return dict(_PATTERNS[id(knowledge)][1])
+    return {b["regex"]: b["examples"].splitlines()[0][2:] for b in generated_entity_data(knowledge) if "regex" in b}
 
 
 def quietly(parse: Callable[[str], object]) -> Callable[[str], object]:

@@ -5,20 +5,11 @@ import re
 import pytest
 import yaml
 
+from tests.conftest import generated_entity_data
 from throughcare.cases.store import EVENTS
 from throughcare.db.models import ReferralRoute
 from throughcare.knowledge.nlu_patterns import event_words, rasa_entity_data, referral_route_words, ruler_patterns
 from throughcare.knowledge.schema import Knowledge
-
-# The generated data, parsed, by the knowledge it was generated from (kept, so that its id names it): generating and
-# parsing it takes about a second, and the tests below read the same data with dozens of messages.
-_GENERATED: dict[int, tuple[Knowledge, list[dict]]] = {}
-
-
-def generated_entity_data(knowledge: Knowledge) -> list[dict]:
-    if id(knowledge) not in _GENERATED:
-        _GENERATED[id(knowledge)] = (knowledge, yaml.safe_load(rasa_entity_data(knowledge))["nlu"])
-    return _GENERATED[id(knowledge)][1]
 
 
 def entity_match(knowledge: Knowledge, entity: str, text: str) -> list[tuple[str, str]]:
