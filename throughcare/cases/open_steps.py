@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import datetime as dt
 
-from sqlalchemy import Row, delete, func, insert, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session, selectinload
 
 from throughcare.cases.facts import facts_of
@@ -40,27 +40,15 @@ def replace_open_steps(session: Session, episode: Episode, knowledge: Knowledge,
     rewriting them all cost more than the rest of the change."""
     session.flush()
     wanted = {row["key"]: row for row in _open_step_rows(episode, knowledge, today)}
-    held = session.execute(
-        select(OpenStep.id, OpenStep.key, OpenStep.what, OpenStep.who, OpenStep.due, OpenStep.computed_on).where(
-            OpenStep.episode_id == episode.id
-        )
-    ).all()
-    kept = {h.key for h in held if _same(h, wanted.get(h.key))}
-    stale = [h.id for h in held if h.key not in kept]
+    held = session.execute(select(OpenStep.__table__).where(OpenStep.episode_id == episode.id)).mappings().all()
+    # A row stays when every column but its id is what the engine says now, the day it was worked out included.
+    kept = {row["key"] for row in held if wanted.get(row["key"]) == {c: v for c, v in row.items() if c != "id"}}
+    stale = [row["id"] for row in held if row["key"] not in kept]
     if stale:
         session.execute(delete(OpenStep).where(OpenStep.id.in_(stale)))
     new = [row for key, row in wanted.items() if key not in kept]
     if new:
         session.execute(insert(OpenStep), new)
-
-
-def _same(held: Row, row: dict | None) -> bool:
-    return row is not None and (held.what, held.who, held.due, held.computed_on) == (
-        row["what"],
-        row["who"],
-        row["due"],
-        row["computed_on"],
-    )
 
 
 def refresh_open_steps(db: Database, knowledge: Knowledge, today: dt.date, batch: int = 1000) -> int:
