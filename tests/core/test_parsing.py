@@ -29,6 +29,11 @@ MONDAY = dt.date(2026, 11, 23)
         ("2 wks time", "future", dt.date(2026, 12, 7)),
         ("2moro", "future", dt.date(2026, 11, 24)),
         ("monday just gone", "past", dt.date(2026, 11, 16)),
+        # The near days, read without dateparser, whatever their case and spacing and the side preferred.
+        ("Today", "past", MONDAY),
+        ("  TOMORROW ", "past", dt.date(2026, 11, 24)),
+        ("Yesterday", "future", dt.date(2026, 11, 22)),
+        ("tmrw", "past", dt.date(2026, 11, 24)),
     ],
 )
 def test_dates_as_staff_type_them(text, prefer, expected) -> None:
